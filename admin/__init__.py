@@ -1,0 +1,8 @@
+"""The staff console (/admin): depends on portal, never the reverse."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, template_folder="templates")
+
+from admin import cases, outbox  # noqa: E402,F401  (views register on bp)

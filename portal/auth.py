@@ -1,0 +1,81 @@
+"""Sign-in plumbing: password hashing, the user loader, and permission decorators."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.extensions import db, login_manager
+from portal.models import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Check a password; spends the same effort when there is no such user."""
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and user is not None and user.password_hash is not None
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        user_id, _, version = token.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        # A sign-out of every device bumps session_version, invalidating older sessions.
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+
+def staff_required(view: F) -> F:
+    """Only staff accounts (any staff role) may use the view."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapped.staff_only = True  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
+
+
+def resident_required(view: F) -> F:
+    """Residents and guardians: the people the portal side is for."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.role not in (Role.RESIDENT, Role.GUARDIAN):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

@@ -1,0 +1,128 @@
+"""Configuration: one class per environment, environment variables read once and typed.
+
+`config_from_env()` is called by `create_app()` when no config is passed; tests build a
+`TestingConfig` directly. Every variable is listed in README.md.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-never-use-in-production"  # noqa: S105 - documented dev default
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    """Settings shared by every environment; subclasses change only what differs."""
+
+    ENV_NAME = "development"
+    DEMO_DATA_ALLOWED = True
+    TESTING = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        instance = PROJECT_ROOT / "instance"
+        self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
+        self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance / 'wenxu.db'}"
+        )
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.FIELD_ENCRYPTION_KEY = env.get("FIELD_ENCRYPTION_KEY", "")
+        self.LOOKUP_HASH_KEY = env.get("LOOKUP_HASH_KEY", "")
+        self.MESSAGING_PROVIDER = env.get("MESSAGING_PROVIDER", "console")
+        self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_FROM_NUMBER = env.get("TWILIO_FROM_NUMBER", "")
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.TIMEZONE = env.get("WENXU_TIMEZONE", "Asia/Shanghai")
+        self.SLA_CLOSE_OF_BUSINESS = env.get("SLA_CLOSE_OF_BUSINESS", "17:30")
+        self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+
+    # Fixed settings (not from the environment).
+    PROJECT_ROOT = PROJECT_ROOT
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    LANGUAGES = ("zh_CN", "en")
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    def problems(self) -> list[str]:
+        """What makes this configuration unsafe to run; empty when it is fine."""
+        return []
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ or {})
+        self.WTF_CSRF_ENABLED = False
+        self.RATELIMIT_ENABLED = False
+        self.SERVER_NAME = None
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    DEMO_DATA_ALLOWED = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.SESSION_COOKIE_SECURE = True
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.SECRET_KEY == DEV_SECRET:
+            found.append("SECRET_KEY must be set")
+        if not self.FIELD_ENCRYPTION_KEY:
+            found.append("FIELD_ENCRYPTION_KEY must be set")
+        if not self.LOOKUP_HASH_KEY:
+            found.append("LOOKUP_HASH_KEY must be set")
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            found.append("DATABASE_URL must name a PostgreSQL database")
+        return found
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> BaseConfig:
+    """Build the configuration named by WENXU_ENV (development by default)."""
+    env = os.environ if environ is None else environ
+    name = env.get("WENXU_ENV", "development")
+    try:
+        cls = CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"WENXU_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+    return cls(env)
+
+
+def _normalise_db_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,1 @@
+"""Background jobs: take ids, re-read their rows, idempotent, named as verbs."""

@@ -1,0 +1,78 @@
+"""deliver(notification_id): claim a queued message, render it, hand it to the provider."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from portal.clients.messaging import ProviderError, messaging_client
+from portal.extensions import db
+from portal.models import MessageChannel, Notification, NotificationStatus, Resident
+from portal.services.messages import render
+from portal.services.notifications import in_quiet_hours
+from portal.services.sla import local_zone
+
+log = logging.getLogger(__name__)
+
+
+def deliver(notification_id: int) -> None:
+    """Send one notification once. Safe to run twice: only a `created` row is claimed."""
+    now = datetime.now(UTC)
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id)
+        .where(Notification.status == NotificationStatus.CREATED)
+        .where((Notification.send_after.is_(None)) | (Notification.send_after <= now))
+        .values(status=NotificationStatus.SENDING, attempts=Notification.attempts + 1)
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    notification = db.session.get(Notification, notification_id)
+    assert notification is not None
+    resident = db.session.get(Resident, notification.resident_id) if notification.resident_id else None
+    if resident is not None and _held_for_quiet_hours(notification, resident, now):
+        db.session.commit()
+        return
+    body = render(notification.template, notification.params, notification.language)
+    notification.body = body
+    db.session.commit()  # never hold a transaction open across the provider call
+    _send(notification, body)
+
+
+def _held_for_quiet_hours(notification: Notification, resident: Resident, now: datetime) -> bool:
+    local = now.astimezone(local_zone())
+    start, end = resident.quiet_hours_start, resident.quiet_hours_end
+    if not in_quiet_hours(local.time(), start, end):
+        return False
+    resume = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if resume <= local:
+        resume += timedelta(days=1)
+    notification.status = NotificationStatus.CREATED
+    notification.send_after = resume.astimezone(UTC)
+    return True
+
+
+def _send(notification: Notification, body: str) -> None:
+    client = messaging_client()
+    to = notification.to_phone or ""
+    try:
+        if notification.channel == MessageChannel.VOICE:
+            ref = client.place_call(to, body, notification.language)
+        else:
+            ref = client.send_sms(to, body)
+    except ProviderError as error:
+        notification.last_error = str(error)
+        # A retryable failure goes back to the queue for the sweep; a permanent one is final.
+        notification.status = (
+            NotificationStatus.CREATED if error.retryable else NotificationStatus.FAILED
+        )
+        db.session.commit()
+        log.warning("send failed", extra={"notification_id": notification.id})
+        return
+    notification.status = NotificationStatus.SENT
+    notification.provider = client.name
+    notification.provider_ref = ref
+    notification.sent_at = datetime.now(UTC)
+    db.session.commit()

@@ -1,0 +1,42 @@
+"""Periodic work: the list the scheduler enqueues every interval, and the sweeps themselves."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
+
+from portal.extensions import db
+from portal.jobs.queue import QUEUE_NOTIFY, QUEUE_PERIODIC, after_commit, dispatch
+from portal.models import Notification, NotificationStatus
+
+log = logging.getLogger(__name__)
+STUCK_AFTER = timedelta(minutes=2)
+BATCH = 500
+
+
+def requeue_notifications() -> int:
+    """Re-enqueue messages still `created` (queue was down, quiet hours over, retryable error)."""
+    from portal.jobs.deliver import deliver
+
+    now = datetime.now(UTC)
+    ids = db.session.scalars(
+        select(Notification.id)
+        .where(Notification.status == NotificationStatus.CREATED)
+        .where(Notification.created_at <= now - STUCK_AFTER)
+        .where(or_(Notification.send_after.is_(None), Notification.send_after <= now))
+        .order_by(Notification.id)
+        .limit(BATCH)
+    ).all()
+    for notification_id in ids:
+        after_commit(db.session, QUEUE_NOTIFY, deliver, notification_id)
+    db.session.commit()
+    return len(ids)
+
+
+PERIODIC_JOBS = (requeue_notifications,)
+
+
+def enqueue_periodic() -> None:
+    for job in PERIODIC_JOBS:
+        dispatch(QUEUE_PERIODIC, job, ())

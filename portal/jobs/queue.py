@@ -1,0 +1,92 @@
+"""The job path: after commit, inline (no Redis) or through RQ (REDIS_URL set).
+
+Services and views never enqueue directly: they call `after_commit(job, *ids)`. The
+session's `commit()` (see `CommittingSession`) then dispatches, so a worker can never look for
+a row that is not committed yet, and a rolled-back transaction sends nothing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+from flask_sqlalchemy.session import Session as FlaskSession
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+
+log = logging.getLogger(__name__)
+
+QUEUE_NOTIFY = "notify"
+QUEUE_PERIODIC = "periodic"
+QUEUES = (QUEUE_NOTIFY, QUEUE_PERIODIC)
+
+PENDING = "wenxu_pending_jobs"
+
+
+class CommittingSession(FlaskSession):
+    """A session that dispatches the jobs registered in its transaction once it commits."""
+
+    def commit(self) -> None:
+        super().commit()
+        pending = self.info.pop(PENDING, [])
+        for queue_name, func, args in pending:
+            dispatch(queue_name, func, args)
+
+    def rollback(self) -> None:
+        self.info.pop(PENDING, None)
+        super().rollback()
+
+
+def after_commit(session: Any, queue_name: str, func: Callable[..., Any], *args: Any) -> None:
+    """Run `func(*args)` once `session` commits (and never if it rolls back)."""
+    if queue_name not in QUEUES:
+        raise ValueError(f"unknown queue {queue_name!r}")
+    session.info.setdefault(PENDING, []).append((queue_name, func, args))
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    if url and "redis" not in app.extensions:
+        app.extensions["redis"] = Redis.from_url(url)
+
+
+def redis_connection() -> Redis | None:
+    return current_app.extensions.get("redis")
+
+
+def queue_mode() -> str:
+    return "inline" if redis_connection() is None else "rq"
+
+
+def get_queue(name: str) -> Queue:
+    connection = redis_connection()
+    if connection is None:
+        raise RuntimeError("no Redis configured")
+    return Queue(name, connection=connection)
+
+
+def dispatch(queue_name: str, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Hand a job to RQ, or run it now when there is no Redis.
+
+    Failures are logged, never raised: the rows a job works on are committed, and the periodic
+    sweeps pick up anything a job did not finish, so a down queue delays work but loses none.
+    """
+    if redis_connection() is None:
+        _run_inline(func, args)
+        return
+    try:
+        get_queue(queue_name).enqueue(func, *args)
+    except RedisError:
+        log.warning("enqueue failed; the sweep will retry", extra={"job": func.__name__})
+
+
+def _run_inline(func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    from portal.extensions import db
+
+    try:
+        func(*args)
+    except Exception:
+        db.session.rollback()
+        log.exception("inline job failed; the sweep will retry", extra={"job": func.__name__})

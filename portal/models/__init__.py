@@ -1,0 +1,76 @@
+"""All models, imported here so Alembic and the app see the whole metadata."""
+from portal.models.area import Area, AreaLevel
+from portal.models.audit import AuditEvent
+from portal.models.base import Base
+from portal.models.case import (
+    OPEN_STATUSES,
+    Case,
+    CaseChannel,
+    CaseEvent,
+    CaseStatus,
+    CaseType,
+    EventKind,
+    SlaMark,
+)
+from portal.models.catalogue import NeedItem
+from portal.models.institution import Institution
+from portal.models.notification import MessageChannel, Notification, NotificationStatus
+from portal.models.plan import Delivery, ItemStatus, Plan, PlanItem, PlanPart, PlanStatus
+from portal.models.rating import GivenAs, Rating, Satisfaction
+from portal.models.resident import (
+    Channel,
+    DisabilityCategory,
+    GuardianKind,
+    GuardianScope,
+    Guardianship,
+    Relationship,
+    Resident,
+)
+from portal.models.sla import CalendarDay, CalendarYear, SlaPolicy
+from portal.models.survey import BasicStatusRecord, NeedsAnswer, NeedsRecord
+from portal.models.user import STAFF_ROLES, Role, User
+
+__all__ = [
+    "OPEN_STATUSES",
+    "STAFF_ROLES",
+    "Area",
+    "AreaLevel",
+    "AuditEvent",
+    "Base",
+    "BasicStatusRecord",
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "CaseChannel",
+    "CaseEvent",
+    "CaseStatus",
+    "CaseType",
+    "Channel",
+    "Delivery",
+    "DisabilityCategory",
+    "EventKind",
+    "GivenAs",
+    "GuardianKind",
+    "GuardianScope",
+    "Guardianship",
+    "Institution",
+    "ItemStatus",
+    "MessageChannel",
+    "NeedItem",
+    "NeedsAnswer",
+    "NeedsRecord",
+    "Notification",
+    "NotificationStatus",
+    "Plan",
+    "PlanItem",
+    "PlanPart",
+    "PlanStatus",
+    "Rating",
+    "Relationship",
+    "Resident",
+    "Role",
+    "Satisfaction",
+    "SlaMark",
+    "SlaPolicy",
+    "User",
+]

@@ -1,0 +1,139 @@
+"""Cases: one queue for everything a resident raises, with append-only events.
+
+Events are the truth; the denormalised columns on `Case` (status, due dates, the next SLA
+check) exist for indexes and are rewritten by the service that appends an event.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.area import Area
+from portal.models.base import Base, CreatedMixin, IdMixin, str_enum
+from portal.models.catalogue import NeedItem
+from portal.models.resident import Resident
+
+
+class CaseType(enum.StrEnum):
+    NEED = "need"  # 需求
+    URGENT = "urgent"  # 紧急
+    CONSULTATION = "consultation"  # 咨询
+    HELP = "help"  # 求助
+    SUGGESTION = "suggestion"  # 建议
+    COMPLAINT = "complaint"  # 投诉
+    REPORT = "report"  # 举报
+    PETITION = "petition"  # 信访
+    CORRECTION = "correction"  # 信息更正
+    FOLLOW_UP = "follow_up"  # after a "dissatisfied" rating
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"  # paused: waiting for the resident; the clock stops
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING})
+
+
+class CaseChannel(enum.StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    VOICE = "voice"
+    HOTLINE = "hotline"
+    IN_PERSON = "in_person"
+
+
+class Case(IdMixin, CreatedMixin, Base):
+    __tablename__ = "case_file"
+    __table_args__ = (
+        Index("ix_case_file_open_due", "status", "first_response_due_at"),
+        Index("ix_case_file_next_sla_check_at", "next_sla_check_at"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    type: Mapped[CaseType] = mapped_column(str_enum(CaseType, 16))
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, 16), default=CaseStatus.NEW)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    # The resident's area when the case was filed: scopes the case for staff.
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    channel: Mapped[CaseChannel] = mapped_column(str_enum(CaseChannel, 16))
+    need_item_id: Mapped[int | None] = mapped_column(ForeignKey("need_item.id"))
+    description: Mapped[str] = mapped_column(Text)
+    contact_time: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    first_response_due_at: Mapped[datetime | None]
+    resolve_due_at: Mapped[datetime | None]
+    next_sla_check_at: Mapped[datetime | None]
+    first_responded_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # The deadline falls in a year with no published working-day calendar yet.
+    calendar_unknown: Mapped[bool] = mapped_column(default=False)
+
+    resident: Mapped[Resident] = relationship()
+    area: Mapped[Area] = relationship()
+    need_item: Mapped[NeedItem | None] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class EventKind(enum.StrEnum):
+    CREATED = "created"
+    PUBLIC_REPLY = "public_reply"
+    RESIDENT_REPLY = "resident_reply"
+    INTERNAL_NOTE = "internal_note"
+    ASSIGNED = "assigned"
+    STATUS_CHANGED = "status_changed"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    ESCALATED = "escalated"
+    SLA_WARNING = "sla_warning"
+    RATED = "rated"
+    REOPENED = "reopened"
+    WITHDRAWN = "withdrawn"
+
+
+class CaseEvent(IdMixin, CreatedMixin, Base):
+    """One append-only fact about a case; never updated or deleted (see services.cases)."""
+
+    __tablename__ = "case_event"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, 24))
+    # None when the system acted (a sweep's escalation).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Set when a guardian or agent acted for the resident.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
+    public: Mapped[bool] = mapped_column(default=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class SlaMark(IdMixin, CreatedMixin, Base):
+    """Guards warnings and escalations: a sweep run twice or late never repeats one."""
+
+    __tablename__ = "sla_mark"
+    __table_args__ = (UniqueConstraint("case_id", "clock", "level"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(16))  # first_response, resolution
+    level: Mapped[str] = mapped_column(String(16))  # warning, escalated_1, escalated_2

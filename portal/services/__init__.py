@@ -1,0 +1,1 @@
+"""Domain services: plain functions with an explicit `now`; they flush, never commit."""

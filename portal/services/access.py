@@ -1,0 +1,85 @@
+"""Who may see what: every query returning residents, cases or notifications for a user.
+
+Views never filter by hand; they start from these selects. A resident sees themselves; a
+guardian or agent sees the residents granted to them while the grant is valid; staff see their
+area's subtree; an institution sees the residents assigned to it; an administrator sees all.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session
+
+from portal.models import Area, Case, Guardianship, Notification, Resident, Role, User
+
+
+def area_prefix(session: Session, user: User) -> str | None:
+    """The code prefix a staff user's scope covers; None when they have no area."""
+    if user.area_id is None:
+        return None
+    area = session.get(Area, user.area_id)
+    return area.prefix if area else None
+
+
+def guarded_resident_ids(user: User, today: date) -> Select[tuple[int]]:
+    """Residents a guardian or agent may act for today."""
+    return select(Guardianship.resident_id).where(
+        Guardianship.guardian_user_id == user.id,
+        Guardianship.revoked_at.is_(None),
+        Guardianship.valid_from <= today,
+        or_(Guardianship.expires_on.is_(None), Guardianship.expires_on >= today),
+    )
+
+
+def visible_resident_ids(session: Session, user: User, today: date) -> Select[tuple[int]]:
+    """A select of the ids of every resident `user` may see."""
+    query = select(Resident.id)
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.RESIDENT:
+        return query.where(Resident.id == user.resident_id)
+    if user.role == Role.GUARDIAN:
+        return query.where(Resident.id.in_(guarded_resident_ids(user, today)))
+    if user.role == Role.INSTITUTION:
+        if user.institution_id is None:
+            return query.where(false())
+        return query.where(Resident.institution_id == user.institution_id)
+    prefix = area_prefix(session, user)
+    if prefix is None:
+        return query.where(false())
+    return query.join(Area, Resident.area_id == Area.id).where(Area.code.startswith(prefix))
+
+
+def residents_for(session: Session, user: User, today: date) -> Select[tuple[Resident]]:
+    return select(Resident).where(Resident.id.in_(visible_resident_ids(session, user, today)))
+
+
+def cases_for(session: Session, user: User, today: date) -> Select[tuple[Case]]:
+    """Cases `user` may see: staff by the case's area, everyone else by its resident."""
+    query = select(Case)
+    if user.role == Role.ADMIN:
+        return query
+    if user.is_staff and user.role != Role.INSTITUTION:
+        prefix = area_prefix(session, user)
+        if prefix is None:
+            return query.where(false())
+        return query.join(Area, Case.area_id == Area.id).where(Area.code.startswith(prefix))
+    return query.where(Case.resident_id.in_(visible_resident_ids(session, user, today)))
+
+
+def notifications_for(session: Session, user: User, today: date) -> Select[tuple[Notification]]:
+    query = select(Notification)
+    if user.role == Role.ADMIN:
+        return query
+    return query.where(Notification.resident_id.in_(visible_resident_ids(session, user, today)))
+
+
+def can_act_for(session: Session, user: User, resident_id: int, today: date) -> bool:
+    """Whether `user` may act (not only look) for the resident: themselves or a guardian."""
+    if user.role == Role.RESIDENT:
+        return user.resident_id == resident_id
+    if user.role == Role.GUARDIAN:
+        ids = session.scalars(guarded_resident_ids(user, today)).all()
+        return resident_id in ids
+    return False

@@ -1,0 +1,78 @@
+"""Translated display names for the enums users see."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+CASE_TYPES: dict[str, LazyString] = {
+    "need": _l("need"),
+    "urgent": _l("urgent request"),
+    "consultation": _l("question"),
+    "help": _l("request for help"),
+    "suggestion": _l("suggestion"),
+    "complaint": _l("complaint"),
+    "report": _l("report of misconduct"),
+    "petition": _l("formal petition"),
+    "correction": _l("correction of your record"),
+    "follow_up": _l("follow-up"),
+}
+
+CASE_STATUSES: dict[str, LazyString] = {
+    "new": _l("Received"),
+    "in_progress": _l("Being handled"),
+    "waiting": _l("Waiting for you"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+NOTIFICATION_STATUSES: dict[str, LazyString] = {
+    "created": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "delivered": _l("Delivered"),
+    "failed": _l("Failed"),
+    "skipped": _l("Not sent"),
+}
+
+CHANNELS: dict[str, LazyString] = {
+    "sms": _l("Text message"),
+    "voice": _l("Voice call"),
+    "both": _l("Voice call and text message"),
+    "none": _l("No messages"),
+}
+
+CATEGORIES: dict[int, LazyString] = {
+    1: _l("Visual"),
+    2: _l("Hearing"),
+    3: _l("Speech"),
+    4: _l("Physical"),
+    5: _l("Intellectual"),
+    6: _l("Psychosocial"),
+    7: _l("Multiple"),
+}
+
+
+def case_type_label(value: str) -> LazyString:
+    return CASE_TYPES[value]
+
+EVENT_KINDS: dict[str, LazyString] = {
+    "created": _l("Received"),
+    "public_reply": _l("Reply from staff"),
+    "resident_reply": _l("Your reply"),
+    "internal_note": _l("Internal note"),
+    "assigned": _l("Assigned to a worker"),
+    "status_changed": _l("Status changed"),
+    "paused": _l("Waiting for you"),
+    "resumed": _l("Work resumed"),
+    "escalated": _l("Passed to a higher level"),
+    "sla_warning": _l("Deadline approaching"),
+    "rated": _l("Rated"),
+    "reopened": _l("Reopened"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+SKIP_REASONS: dict[str, LazyString] = {
+    "opted_out": _l("the resident chose no messages"),
+    "no_phone": _l("no phone number on record"),
+}

@@ -1,0 +1,73 @@
+"""Creating notifications: a row in the caller's transaction, delivery after commit."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from portal.jobs.queue import QUEUE_NOTIFY, after_commit
+from portal.models import Channel, Case, MessageChannel, Notification, NotificationStatus, Resident
+
+CHANNEL_PLAN = {
+    Channel.SMS: [MessageChannel.SMS],
+    Channel.VOICE: [MessageChannel.VOICE],
+    Channel.BOTH: [MessageChannel.VOICE, MessageChannel.SMS],
+    Channel.NONE: [],
+}
+
+
+def notify_resident(
+    session: Session,
+    resident: Resident,
+    *,
+    template: str,
+    params: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    case: Case | None = None,
+) -> list[Notification]:
+    """Queue `template` to the resident on each channel they chose.
+
+    Nothing is silently dropped: when no message can be sent (opted out, no phone), a
+    `skipped` row records why, and the staff outbox shows it.
+    """
+    channels = CHANNEL_PLAN[resident.channel]
+    common = {
+        "resident_id": resident.id,
+        "case_id": case.id if case else None,
+        "template": template,
+        "params": params,
+        "language": resident.language,
+        "to_phone": resident.phone,
+        "created_at": now,
+    }
+    skip_reason = "opted_out" if not channels else None if resident.phone else "no_phone"
+    if skip_reason:
+        row = Notification(
+            dedupe_key=f"{dedupe_key}:skipped",
+            channel=MessageChannel.SMS,
+            status=NotificationStatus.SKIPPED,
+            skip_reason=skip_reason,
+            **common,
+        )
+        session.add(row)
+        session.flush()
+        return [row]
+    rows = [Notification(dedupe_key=f"{dedupe_key}:{ch}", channel=ch, **common) for ch in channels]
+    session.add_all(rows)
+    session.flush()
+    from portal.jobs.deliver import deliver
+
+    for row in rows:
+        after_commit(session, QUEUE_NOTIFY, deliver, row.id)
+    return rows
+
+
+def in_quiet_hours(local_time: time, start: time, end: time) -> bool:
+    """Whether `local_time` falls in quiet hours that may wrap past midnight (21:00–08:00)."""
+    if start == end:
+        return False
+    if start < end:
+        return start <= local_time < end
+    return local_time >= start or local_time < end

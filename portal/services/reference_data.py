@@ -1,0 +1,50 @@
+"""Reference data every installation needs: the catalogue, SLA policies, the calendar."""
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import NeedItem
+from portal.services.sla import seed_calendar, seed_policies
+
+CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "need_items.csv"
+
+
+def seed_catalogue(session: Session, path: Path = CATALOGUE_CSV) -> int:
+    """Insert catalogue items that are not there yet (matched by code); returns how many."""
+    existing = set(session.scalars(select(NeedItem.code)))
+    added = 0
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["code"] in existing:
+                continue
+            session.add(
+                NeedItem(
+                    code=row["code"],
+                    domain=row["domain"],
+                    domain_zh=row["domain_zh"],
+                    domain_en=row["domain_en"],
+                    name_zh=row["item_zh"],
+                    name_en=row["item_en"],
+                    kind=row["kind"],
+                    source=row["src"][:32],
+                    confidence=row["conf"][:1],
+                )
+            )
+            added += 1
+    session.flush()
+    return added
+
+
+def seed_reference_data(session: Session, today: date) -> dict[str, int]:
+    """Catalogue, default SLA policies, and the working-day calendar around `today`."""
+    years = seed_calendar(session, range(today.year - 1, today.year + 2))
+    return {
+        "catalogue": seed_catalogue(session),
+        "policies": seed_policies(session),
+        "calendar_years": len(years),
+    }
