@@ -1,0 +1,90 @@
+"""Fixtures: one app per test session on a schema built by the migrations.
+
+TEST_DATABASE_URL selects PostgreSQL (CI's second pass); otherwise a SQLite file. TEST_REDIS_URL
+selects a real Redis for the RQ tests; otherwise fakeredis.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from portal import create_app
+from portal.config import TestingConfig
+from portal.extensions import db
+from portal.models import Base
+from portal.services.reference_data import seed_reference_data
+from tests.html import ClientRequest
+
+REFERENCE_TABLES = {"need_item", "sla_policy", "calendar_day", "calendar_year", "alembic_version"}
+
+
+def database_url(tmp_dir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+def build_app(url: str, **overrides: Any) -> Flask:
+    config = TestingConfig({"DATABASE_URL": url})
+    app = create_app(config)
+    app.config.update(overrides)
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = database_url(tmp_path_factory.mktemp("db"))
+    app = build_app(url)
+    with app.app_context():
+        _drop_everything()
+        upgrade()
+        from datetime import date
+
+        seed_reference_data(db.session, date.today())
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    with db.engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that uses the app runs in its context and leaves no rows behind."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    flask_app: Flask = request.getfixturevalue("app")
+    with flask_app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        _delete_rows()
+
+
+def _delete_rows() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def client_request(app: Flask) -> ClientRequest:
+    return ClientRequest(app.test_client())
