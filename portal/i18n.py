@@ -26,7 +26,9 @@ def select_locale() -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or "zh_CN")
+    """The request's locale as one of our catalogue names ("zh_CN" or "en")."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Optional
 
 from portal.auth import resident_required
 from portal.extensions import db
@@ -30,14 +31,20 @@ DESCRIPTION_LIMIT = 2000
 
 
 class CaseForm(FlaskForm):
+    # Choices are validated with our own translated messages, not WTForms' built-in ones.
     case_type = RadioField(
         _l("What kind of message is this?"),
-        choices=[(t.value, CASE_TYPES[t.value]) for t in FILEABLE],
+        choices=[SelectChoice(t.value, CASE_TYPES[t.value]) for t in FILEABLE],
         default=CaseType.COMPLAINT.value,
-        validators=[InputRequired(_l("Choose what kind of message this is"))],
+        validate_choice=False,
+        validators=[
+            DataRequired(_l("Choose what kind of message this is")),
+            AnyOf([t.value for t in FILEABLE], _l("Choose what kind of message this is")),
+        ],
     )
     category = SelectField(
         _l("What is it about?"),
+        validate_choice=False,
         validators=[DataRequired(_l("Choose what it is about"))],
     )
     description = TextAreaField(
@@ -56,14 +63,15 @@ class CaseForm(FlaskForm):
     )
 
 
-def _category_choices(locale: str) -> list[tuple[str, str | tuple[tuple[str, str], ...]]]:
+def _category_choices(locale: str) -> list[SelectChoice]:
+    """Catalogue items people can raise, grouped by domain for an `<optgroup>` each."""
     items = db.session.scalars(
         select(NeedItem).where(NeedItem.active, NeedItem.kind != "status").order_by(NeedItem.id)
     ).all()
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for item in items:
-        groups.setdefault(item.domain_name(locale), []).append((item.code, item.name(locale)))
-    return [("", _("Choose one"))] + [(domain, tuple(opts)) for domain, opts in groups.items()]
+    return [SelectChoice("", _("Choose one"))] + [
+        SelectChoice(item.code, item.name(locale), optgroup=item.domain_name(locale))
+        for item in items
+    ]
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -72,7 +80,7 @@ def new() -> ResponseReturnValue:
     now = datetime.now(UTC)
     resident = acting_for(now.date())
     form = CaseForm()
-    form.category.choices = _category_choices(current_locale())  # type: ignore[assignment]
+    form.category.choices = _category_choices(current_locale())
     if form.validate_on_submit():
         need_item = db.session.scalar(select(NeedItem).where(NeedItem.code == form.category.data))
         if need_item is None:

@@ -1,0 +1,130 @@
+"""The real job path: inline after commit without Redis, through RQ with it."""
+import os
+from datetime import UTC, datetime, timedelta
+
+import fakeredis
+import pytest
+import time_machine
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.jobs.deliver import deliver
+from portal.jobs.periodic import requeue_notifications
+from portal.jobs.queue import QUEUE_NOTIFY, QUEUES
+from portal.models import Channel, Notification, NotificationStatus
+from tests.factories import create_case, create_resident
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+@pytest.fixture
+def redis_conn():
+    url = os.environ.get("TEST_REDIS_URL")
+    connection = Redis.from_url(url) if url else fakeredis.FakeRedis()
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def rq_mode(app, redis_conn):
+    app.extensions["redis"] = redis_conn
+    yield redis_conn
+    del app.extensions["redis"]
+
+
+def _status(notification_id):
+    db.session.expire_all()
+    return db.session.get(Notification, notification_id).status
+
+
+def test_without_redis_the_message_is_sent_inline_after_commit():
+    case = create_case(create_resident())
+    [message] = db.session.scalars(select(Notification)).all()
+    assert message.status == NotificationStatus.CREATED  # nothing runs before commit
+    db.session.commit()
+    assert _status(message.id) == NotificationStatus.SENT
+
+
+def test_a_rolled_back_case_sends_nothing():
+    create_case(create_resident())
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalars(select(Notification)).all() == []
+
+
+def test_with_redis_the_message_waits_for_a_worker(rq_mode):
+    create_case(create_resident())
+    db.session.commit()
+    [message] = db.session.scalars(select(Notification)).all()
+    queue = Queue(QUEUE_NOTIFY, connection=rq_mode)
+    assert queue.count == 1
+    assert _status(message.id) == NotificationStatus.CREATED
+    SimpleWorker([queue], connection=rq_mode).work(burst=True)
+    assert _status(message.id) == NotificationStatus.SENT
+
+
+def test_flask_jobs_worker_runs_the_queue(app, rq_mode):
+    """`flask jobs worker --burst`: the forking worker we ship, against real Redis in CI."""
+    create_case(create_resident())
+    db.session.commit()
+    [message] = db.session.scalars(select(Notification)).all()
+    if isinstance(rq_mode, fakeredis.FakeRedis):
+        # fakeredis lives in this process: a forked work horse cannot report back to it.
+        SimpleWorker([Queue(name, connection=rq_mode) for name in QUEUES], connection=rq_mode).work(burst=True)
+    else:
+        result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+        assert result.exit_code == 0, result.output
+    assert _status(message.id) == NotificationStatus.SENT
+
+
+def test_healthz_reports_the_queue(client, rq_mode):
+    assert client.get("/healthz").json["queue"] == "ok"
+
+
+def test_a_queue_outage_delays_the_message_and_the_sweep_sends_it(app):
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    try:
+        create_case(create_resident())
+        db.session.commit()  # the enqueue fails; the request must not
+        [message] = db.session.scalars(select(Notification)).all()
+        assert _status(message.id) == NotificationStatus.CREATED
+    finally:
+        del app.extensions["redis"]
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):
+        assert requeue_notifications() == 1
+    assert _status(message.id) == NotificationStatus.SENT
+
+
+def test_deliver_sends_once_however_often_it_runs():
+    create_case(create_resident())
+    db.session.commit()
+    [message] = db.session.scalars(select(Notification)).all()
+    sent_at = message.sent_at
+    deliver(message.id)
+    deliver(message.id)
+    db.session.expire_all()
+    assert db.session.get(Notification, message.id).sent_at == sent_at
+
+
+def test_quiet_hours_hold_a_voice_call_until_morning():
+    resident = create_resident(channel=Channel.VOICE)
+    # 22:30 in Shanghai is 14:30 UTC: inside the default 21:00–08:00 quiet hours.
+    with time_machine.travel(datetime(2026, 11, 24, 14, 30, tzinfo=UTC), tick=False):
+        create_case(resident, now=datetime.now(UTC))
+        db.session.commit()
+    [message] = db.session.scalars(select(Notification)).all()
+    assert message.status == NotificationStatus.CREATED
+    assert message.send_after == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 08:00 local
+    with time_machine.travel(datetime(2026, 11, 25, 0, 5, tzinfo=UTC), tick=False):
+        assert requeue_notifications() == 1
+    assert _status(message.id) == NotificationStatus.SENT
+
+
+def test_a_resident_who_chose_no_messages_gets_none_and_the_reason_is_kept():
+    create_case(create_resident(channel=Channel.NONE))
+    db.session.commit()
+    [message] = db.session.scalars(select(Notification)).all()
+    assert (message.status, message.skip_reason) == (NotificationStatus.SKIPPED, "opted_out")

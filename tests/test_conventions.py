@@ -1,0 +1,108 @@
+"""Meta-tests that keep the project's conventions from drifting (see style.md)."""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from portal.extensions import db
+from portal.jobs import queue as job_queue
+from portal.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_ENDPOINTS = {"home.index", "auth.sign_in", "health.healthz", "static", "language.switch"}
+URL_RULE = re.compile(r"^(/|(/([a-z0-9]+(-[a-z0-9]+)*|<(int|uuid):[a-z_]+>))+/?)$")
+
+
+def _rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def test_every_admin_route_is_for_staff_only(app):
+    for rule in _rules(app):
+        if rule.endpoint.startswith("admin."):
+            view = app.view_functions[rule.endpoint]
+            assert getattr(view, "staff_only", False), f"{rule} lacks @staff_required"
+
+
+def test_every_non_public_route_requires_sign_in(app, client):
+    for rule in _rules(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = rule.rule.replace("<int:case_id>", "1")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 302, f"{method} {url} answered {response.status_code}"
+            assert response.location.startswith("/sign-in"), f"{method} {url}"
+
+
+def test_urls_are_lowercase_kebab_case_with_typed_parameters(app):
+    for rule in _rules(app):
+        assert URL_RULE.match(rule.rule), f"{rule.rule} is not lowercase kebab-case with typed parameters"
+
+
+def test_portal_never_imports_admin():
+    for path in (ROOT / "portal").rglob("*.py"):
+        if path == ROOT / "portal" / "__init__.py":
+            continue  # the factory registers the admin blueprint: the one allowed import
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n == "admin" or n.startswith("admin.") for n in names), path
+
+
+def test_every_queue_has_a_worker(app, monkeypatch):
+    listened = []
+
+    class FakeWorker:
+        def __init__(self, queues, **_):
+            listened.extend(q.name for q in queues)
+
+        def work(self, **_):
+            return True
+
+    import fakeredis
+
+    from portal.jobs import worker
+
+    monkeypatch.setattr(worker, "WenxuWorker", FakeWorker)
+    app.extensions["redis"] = fakeredis.FakeRedis()
+    try:
+        worker.run_worker(burst=True)
+    finally:
+        del app.extensions["redis"]
+    constants = {v for k, v in vars(job_queue).items() if k.startswith("QUEUE_")}
+    assert constants == set(job_queue.QUEUES) == set(listened)
+
+
+def test_after_commit_refuses_an_unknown_queue():
+    with pytest.raises(ValueError, match="unknown queue"):
+        job_queue.after_commit(db.session, "nope", print)
+
+
+def test_migrations_from_empty_equal_the_models(app):
+    """The session's schema was built by `flask db upgrade` from empty (see conftest)."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_migration_revisions_are_numbered():
+    names = sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py"))
+    assert names and all(re.match(r"^\d{4}_[a-z0-9_]+\.py$", n) for n in names)
+    assert [n[:4] for n in names] == [f"{i:04d}" for i in range(1, len(names) + 1)]
+
+
+def test_no_print_in_application_code():
+    for package in ("portal", "admin"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+            assert not any(isinstance(c.func, ast.Name) and c.func.id == "print" for c in calls), path
