@@ -1,4 +1,5 @@
 """The staff console (/admin): depends on portal, never the reverse."""
+
 from __future__ import annotations
 
 from flask import Blueprint

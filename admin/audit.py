@@ -1,4 +1,5 @@
 """Recording staff reads of residents' records."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

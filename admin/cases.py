@@ -1,4 +1,5 @@
 """The case queue and a case's page."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,4 +1,5 @@
 """The outbox: every message queued, sent or skipped for residents in the user's area."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

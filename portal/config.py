@@ -3,6 +3,7 @@
 `config_from_env()` is called by `create_app()` when no config is passed; tests build a
 `TestingConfig` directly. Every variable is listed in README.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,10 +39,6 @@ class BaseConfig:
         self.FIELD_ENCRYPTION_KEY = env.get("FIELD_ENCRYPTION_KEY", "")
         self.LOOKUP_HASH_KEY = env.get("LOOKUP_HASH_KEY", "")
         self.MESSAGING_PROVIDER = env.get("MESSAGING_PROVIDER", "console")
-        self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", "")
-        self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", "")
-        self.TWILIO_FROM_NUMBER = env.get("TWILIO_FROM_NUMBER", "")
-        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TIMEZONE = env.get("WENXU_TIMEZONE", "Asia/Shanghai")
         self.SLA_CLOSE_OF_BUSINESS = env.get("SLA_CLOSE_OF_BUSINESS", "17:30")
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
@@ -124,5 +121,5 @@ def _normalise_db_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

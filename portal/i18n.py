@@ -1,4 +1,5 @@
 """Locale choice (zh-CN by default, English second) and what templates need of it."""
+
 from __future__ import annotations
 
 from flask import Flask, g, request

@@ -3,6 +3,7 @@
 TEST_DATABASE_URL selects PostgreSQL (CI's second pass); otherwise a SQLite file. TEST_REDIS_URL
 selects a real Redis for the RQ tests; otherwise fakeredis.
 """
+
 from __future__ import annotations
 
 import os

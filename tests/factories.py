@@ -1,4 +1,5 @@
 """Small `create_*` factories with keyword defaults; each flushes, the test commits if needed."""
+
 from __future__ import annotations
 
 import itertools

@@ -3,6 +3,7 @@
 Each response is parsed (html5lib) and checked: a title, `<html lang>`, exactly one h1, no
 duplicate ids, and a visible `<label for>` for every control (a placeholder is not a label).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -67,7 +68,9 @@ def check_page(page: BeautifulSoup) -> None:
         control_id = control.get("id")
         assert control_id, f"control without id: {control}"
         label = page.find("label", attrs={"for": control_id})
-        assert label is not None and label.get_text(strip=True), f"no visible label for #{control_id}"
+        assert label is not None and label.get_text(strip=True), (
+            f"no visible label for #{control_id}"
+        )
     form_tags = page.find_all("form")
     for form in form_tags:
         assert not form.find(attrs={"required": True}), "server-side validation only: no required"
@@ -83,7 +86,11 @@ def field_error(page: BeautifulSoup, field_id: str) -> str:
     error = page.find(id=f"{field_id}-error")
     assert error is not None, f"no error beside #{field_id}"
     control = page.find(id=field_id) or page.find(id=f"{field_id}-0")
-    described = (control.get("aria-describedby") or "") if control.name != "input" or control.get("type") != "radio" else ""
+    described = (
+        (control.get("aria-describedby") or "")
+        if control.name != "input" or control.get("type") != "radio"
+        else ""
+    )
     if control.get("type") != "radio":
         assert f"{field_id}-error" in described.split(), "error not in aria-describedby"
         assert control.get("aria-invalid") == "true"

@@ -1,4 +1,5 @@
 """Meta-tests that keep the project's conventions from drifting (see style.md)."""
+
 import ast
 import re
 from pathlib import Path
@@ -40,7 +41,9 @@ def test_every_non_public_route_requires_sign_in(app, client):
 
 def test_urls_are_lowercase_kebab_case_with_typed_parameters(app):
     for rule in _rules(app):
-        assert URL_RULE.match(rule.rule), f"{rule.rule} is not lowercase kebab-case with typed parameters"
+        assert URL_RULE.match(rule.rule), (
+            f"{rule.rule} is not lowercase kebab-case with typed parameters"
+        )
 
 
 def test_portal_never_imports_admin():
@@ -105,4 +108,6 @@ def test_no_print_in_application_code():
         for path in (ROOT / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
-            assert not any(isinstance(c.func, ast.Name) and c.func.id == "print" for c in calls), path
+            assert not any(isinstance(c.func, ast.Name) and c.func.id == "print" for c in calls), (
+                path
+            )

@@ -1,12 +1,14 @@
 """Declarative base, naming convention and the column types every model shares."""
+
 from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,3 +74,7 @@ def utcnow() -> datetime:
 
 class CreatedMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: What services accept: a plain session, or Flask-SQLAlchemy's scoped `db.session`.
+AnySession: TypeAlias = Session | scoped_session[Any]

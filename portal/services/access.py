@@ -4,17 +4,18 @@ Views never filter by hand; they start from these selects. A resident sees thems
 guardian or agent sees the residents granted to them while the grant is valid; staff see their
 area's subtree; an institution sees the residents assigned to it; an administrator sees all.
 """
+
 from __future__ import annotations
 
 from datetime import date
 
 from sqlalchemy import Select, false, or_, select
-from sqlalchemy.orm import Session
 
 from portal.models import Area, Case, Guardianship, Notification, Resident, Role, User
+from portal.models.base import AnySession
 
 
-def area_prefix(session: Session, user: User) -> str | None:
+def area_prefix(session: AnySession, user: User) -> str | None:
     """The code prefix a staff user's scope covers; None when they have no area."""
     if user.area_id is None:
         return None
@@ -22,7 +23,7 @@ def area_prefix(session: Session, user: User) -> str | None:
     return area.prefix if area else None
 
 
-def guarded_resident_ids(user: User, today: date) -> Select[tuple[int]]:
+def guarded_resident_ids(user: User, today: date) -> Select[int]:
     """Residents a guardian or agent may act for today."""
     return select(Guardianship.resident_id).where(
         Guardianship.guardian_user_id == user.id,
@@ -32,7 +33,7 @@ def guarded_resident_ids(user: User, today: date) -> Select[tuple[int]]:
     )
 
 
-def visible_resident_ids(session: Session, user: User, today: date) -> Select[tuple[int]]:
+def visible_resident_ids(session: AnySession, user: User, today: date) -> Select[int]:
     """A select of the ids of every resident `user` may see."""
     query = select(Resident.id)
     if user.role == Role.ADMIN:
@@ -51,11 +52,11 @@ def visible_resident_ids(session: Session, user: User, today: date) -> Select[tu
     return query.join(Area, Resident.area_id == Area.id).where(Area.code.startswith(prefix))
 
 
-def residents_for(session: Session, user: User, today: date) -> Select[tuple[Resident]]:
+def residents_for(session: AnySession, user: User, today: date) -> Select[Resident]:
     return select(Resident).where(Resident.id.in_(visible_resident_ids(session, user, today)))
 
 
-def cases_for(session: Session, user: User, today: date) -> Select[tuple[Case]]:
+def cases_for(session: AnySession, user: User, today: date) -> Select[Case]:
     """Cases `user` may see: staff by the case's area, everyone else by its resident."""
     query = select(Case)
     if user.role == Role.ADMIN:
@@ -68,14 +69,14 @@ def cases_for(session: Session, user: User, today: date) -> Select[tuple[Case]]:
     return query.where(Case.resident_id.in_(visible_resident_ids(session, user, today)))
 
 
-def notifications_for(session: Session, user: User, today: date) -> Select[tuple[Notification]]:
+def notifications_for(session: AnySession, user: User, today: date) -> Select[Notification]:
     query = select(Notification)
     if user.role == Role.ADMIN:
         return query
     return query.where(Notification.resident_id.in_(visible_resident_ids(session, user, today)))
 
 
-def can_act_for(session: Session, user: User, resident_id: int, today: date) -> bool:
+def can_act_for(session: AnySession, user: User, resident_id: int, today: date) -> bool:
     """Whether `user` may act (not only look) for the resident: themselves or a guardian."""
     if user.role == Role.RESIDENT:
         return user.resident_id == resident_id

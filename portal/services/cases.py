@@ -3,6 +3,7 @@
 Services flush, never commit: the caller commits once, so the case, its first event and its
 acknowledgement message are one transaction.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,6 +23,7 @@ from portal.models import (
     Resident,
     User,
 )
+from portal.models.base import AnySession
 from portal.services.notifications import notify_resident
 from portal.services.sla import deadlines_for, local_zone
 
@@ -38,7 +40,7 @@ def _case_events_are_append_only(session: Session, *_: Any) -> None:
 
 
 def file_case(
-    session: Session,
+    session: AnySession,
     *,
     resident: Resident,
     filed_by: User | None,
@@ -104,7 +106,7 @@ def make_reference(case_id: int, now: datetime) -> str:
 
 
 def append_event(
-    session: Session,
+    session: AnySession,
     case: Case,
     kind: EventKind,
     *,

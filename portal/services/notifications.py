@@ -1,13 +1,13 @@
 """Creating notifications: a row in the caller's transaction, delivery after commit."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from portal.jobs.queue import QUEUE_NOTIFY, after_commit
-from portal.models import Channel, Case, MessageChannel, Notification, NotificationStatus, Resident
+from portal.models import Case, Channel, MessageChannel, Notification, NotificationStatus, Resident
+from portal.models.base import AnySession
 
 CHANNEL_PLAN = {
     Channel.SMS: [MessageChannel.SMS],
@@ -18,7 +18,7 @@ CHANNEL_PLAN = {
 
 
 def notify_resident(
-    session: Session,
+    session: AnySession,
     resident: Resident,
     *,
     template: str,

@@ -6,15 +6,15 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from portal.models import NeedItem
+from portal.models.base import AnySession
 from portal.services.sla import seed_calendar, seed_policies
 
 CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "need_items.csv"
 
 
-def seed_catalogue(session: Session, path: Path = CATALOGUE_CSV) -> int:
+def seed_catalogue(session: AnySession, path: Path = CATALOGUE_CSV) -> int:
     """Insert catalogue items that are not there yet (matched by code); returns how many."""
     existing = set(session.scalars(select(NeedItem.code)))
     added = 0
@@ -40,7 +40,7 @@ def seed_catalogue(session: Session, path: Path = CATALOGUE_CSV) -> int:
     return added
 
 
-def seed_reference_data(session: Session, today: date) -> dict[str, int]:
+def seed_reference_data(session: AnySession, today: date) -> dict[str, int]:
     """Catalogue, default SLA policies, and the working-day calendar around `today`."""
     years = seed_calendar(session, range(today.year - 1, today.year + 2))
     return {

@@ -1,4 +1,5 @@
 """SLA policies and the working-day calendar, as stored in the database."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from portal.models import CalendarDay, CalendarYear, SlaPolicy
+from portal.models.base import AnySession
 from portal.services.deadlines import DEFAULT_POLICIES, Deadline, Unit, compute_due
 from portal.services.workdays import CalendarEntry, WorkCalendar, from_chinese_calendar
 
@@ -33,7 +34,7 @@ def close_of_business() -> time:
     return time(int(hours), int(minutes))
 
 
-def load_calendar(session: Session) -> WorkCalendar:
+def load_calendar(session: AnySession) -> WorkCalendar:
     """The working-day calendar as an administrator last left it."""
     entries = [
         CalendarEntry(day=row.day, is_working_day=row.is_working_day, name=row.name)
@@ -43,24 +44,34 @@ def load_calendar(session: Session) -> WorkCalendar:
     return WorkCalendar.from_entries(entries, years)
 
 
-def deadlines_for(session: Session, case_type: str, received_at: datetime) -> CaseDeadlines:
+def deadlines_for(session: AnySession, case_type: str, received_at: datetime) -> CaseDeadlines:
     """First-response and resolution deadlines for a case of `case_type` received now."""
     policy = session.scalar(select(SlaPolicy).where(SlaPolicy.case_type == case_type))
     if policy is None:
         raise LookupError(f"no SLA policy for {case_type!r}: run `flask demo seed` or seed data")
     calendar = load_calendar(session)
-    options = {"tz": local_zone(), "close_of_business": close_of_business()}
+    zone, closing = local_zone(), close_of_business()
     return CaseDeadlines(
         first_response=compute_due(
-            received_at, policy.ack_amount, Unit(policy.ack_unit), calendar, **options
+            received_at,
+            policy.ack_amount,
+            Unit(policy.ack_unit),
+            calendar,
+            tz=zone,
+            close_of_business=closing,
         ),
         resolution=compute_due(
-            received_at, policy.resolve_amount, Unit(policy.resolve_unit), calendar, **options
+            received_at,
+            policy.resolve_amount,
+            Unit(policy.resolve_unit),
+            calendar,
+            tz=zone,
+            close_of_business=closing,
         ),
     )
 
 
-def seed_policies(session: Session) -> int:
+def seed_policies(session: AnySession) -> int:
     """Insert the default policy for every case type that has none; returns how many."""
     existing = set(session.scalars(select(SlaPolicy.case_type)))
     added = 0
@@ -83,14 +94,17 @@ def seed_policies(session: Session) -> int:
     return added
 
 
-def seed_calendar(session: Session, years: range) -> set[int]:
+def seed_calendar(session: AnySession, years: range) -> set[int]:
     """Load the years the chinese-calendar package knows, keeping administrators' edits."""
     entries, known = from_chinese_calendar(years)
     loaded = set(session.scalars(select(CalendarYear.year)))
     for entry in entries:
-        if entry.day.year in loaded or session.get(CalendarDay, entry.day):
+        edited = session.get(CalendarDay, entry.day)
+        if entry.day.year in loaded or edited is not None:
             continue
-        session.add(CalendarDay(day=entry.day, is_working_day=entry.is_working_day, name=entry.name))
+        session.add(
+            CalendarDay(day=entry.day, is_working_day=entry.is_working_day, name=entry.name)
+        )
     for year in known - loaded:
         session.add(CalendarYear(year=year))
     session.flush()

@@ -1,4 +1,5 @@
 """Resident-facing journeys, one module each, plus health and language."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Whom the signed-in person is acting for: themselves, or a resident in their care."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """Signing in with phone and password, and signing out."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -57,7 +58,9 @@ def sign_in() -> ResponseReturnValue:
             db.session.commit()
             login_user(user)
             target = url_for("admin.queue") if user.is_staff else url_for("home.index")
-            return redirect(safe_next(request.args.get("next")) if request.args.get("next") else target)
+            return redirect(
+                safe_next(request.args.get("next")) if request.args.get("next") else target
+            )
         form.password.errors.append(_("The phone number or password is not right"))
     return render_template("auth/sign_in.html", form=form, title=_("Sign in"))
 

@@ -1,4 +1,5 @@
 """Filing a case and following it."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -98,9 +99,17 @@ def new() -> ResponseReturnValue:
                 language=current_locale(),
             )
             db.session.commit()
-            flash(_("We have received it. Your reference is %(reference)s.", reference=case.reference), "success")
+            flash(
+                _(
+                    "We have received it. Your reference is %(reference)s.",
+                    reference=case.reference,
+                ),
+                "success",
+            )
             return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/new.html", form=form, title=_("Tell us about a problem"), resident=resident)
+    return render_template(
+        "cases/new.html", form=form, title=_("Tell us about a problem"), resident=resident
+    )
 
 
 @bp.get("/cases/<int:case_id>")
@@ -115,5 +124,9 @@ def show(case_id: int) -> ResponseReturnValue:
         "cases/show.html",
         case=case,
         events=events,
-        title=_("Your %(case_type)s %(reference)s", case_type=CASE_TYPES[case.type.value], reference=case.reference),
+        title=_(
+            "Your %(case_type)s %(reference)s",
+            case_type=CASE_TYPES[case.type.value],
+            reference=case.reference,
+        ),
     )

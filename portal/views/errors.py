@@ -1,4 +1,5 @@
 """Error pages in the site's layout, translated, with the help link like every page."""
+
 from __future__ import annotations
 
 from flask import Flask, render_template

@@ -1,4 +1,5 @@
 """GET /healthz: the state of the database and the job queue, for load balancers."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -33,4 +34,6 @@ def healthz() -> ResponseReturnValue:
         except RedisError:
             queue = "unavailable"
     status = 200 if database == "ok" else 503
-    return jsonify(status="ok" if status == 200 else "unavailable", database=database, queue=queue), status
+    return jsonify(
+        status="ok" if status == 200 else "unavailable", database=database, queue=queue
+    ), status

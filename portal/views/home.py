@@ -1,4 +1,5 @@
 """The home page: a welcome for visitors; for residents, what needs them now."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.models import Case, OPEN_STATUSES, Role
+from portal.models import OPEN_STATUSES, Case, Role
 from portal.services.access import cases_for
 from portal.views.acting import acting_for
 
@@ -19,7 +20,9 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index() -> ResponseReturnValue:
     if not current_user.is_authenticated or current_user.role not in (Role.RESIDENT, Role.GUARDIAN):
-        return render_template("home/welcome.html", title=_("Wenxu: services for disabled residents"))
+        return render_template(
+            "home/welcome.html", title=_("Wenxu: services for disabled residents")
+        )
     today = datetime.now(UTC).date()
     resident = acting_for(today)
     open_cases = db.session.scalars(

@@ -1,4 +1,5 @@
 """Switching language: a POST (no side effects on GET) that sets a cookie and returns."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request

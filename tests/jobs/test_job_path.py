@@ -1,4 +1,5 @@
 """The real job path: inline after commit without Redis, through RQ with it."""
+
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -41,7 +42,7 @@ def _status(notification_id):
 
 
 def test_without_redis_the_message_is_sent_inline_after_commit():
-    case = create_case(create_resident())
+    create_case(create_resident())
     [message] = db.session.scalars(select(Notification)).all()
     assert message.status == NotificationStatus.CREATED  # nothing runs before commit
     db.session.commit()
@@ -73,7 +74,9 @@ def test_flask_jobs_worker_runs_the_queue(app, rq_mode):
     [message] = db.session.scalars(select(Notification)).all()
     if isinstance(rq_mode, fakeredis.FakeRedis):
         # fakeredis lives in this process: a forked work horse cannot report back to it.
-        SimpleWorker([Queue(name, connection=rq_mode) for name in QUEUES], connection=rq_mode).work(burst=True)
+        SimpleWorker([Queue(name, connection=rq_mode) for name in QUEUES], connection=rq_mode).work(
+            burst=True
+        )
     else:
         result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
         assert result.exit_code == 0, result.output

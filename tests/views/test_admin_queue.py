@@ -13,8 +13,13 @@ def areas():
     village = create_area("511321101201", AreaLevel.VILLAGE, parent_id=township.id)
     neighbour = create_area("511321101202", AreaLevel.VILLAGE, parent_id=township.id)
     other_county = create_area("511322000000", AreaLevel.COUNTY)
-    return {"county": county, "township": township, "village": village,
-            "neighbour": neighbour, "other_county": other_county}
+    return {
+        "county": county,
+        "township": township,
+        "village": village,
+        "neighbour": neighbour,
+        "other_county": other_county,
+    }
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,15 @@ import time_machine
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Case, CaseEvent, CaseType, EventKind, Notification, NotificationStatus, Role
+from portal.models import (
+    Case,
+    CaseEvent,
+    CaseType,
+    EventKind,
+    Notification,
+    NotificationStatus,
+    Role,
+)
 from tests.factories import create_area, create_resident_user, create_user
 from tests.html import field_error
 
@@ -35,7 +43,9 @@ def test_the_form_asks_type_category_description(client_request, resident_user):
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
-def test_filing_a_complaint_commits_case_event_and_acknowledgement(client_request, resident_user, locale):
+def test_filing_a_complaint_commits_case_event_and_acknowledgement(
+    client_request, resident_user, locale
+):
     user, resident = resident_user
     client_request.set_locale(locale)
     data = dict(VALID, category=_category_code(), description="Blocked tactile paving 🙁 路口")
@@ -45,7 +55,9 @@ def test_filing_a_complaint_commits_case_event_and_acknowledgement(client_reques
     assert case.type == CaseType.COMPLAINT
     assert case.description == "Blocked tactile paving 🙁 路口"
     assert case.language == locale
-    assert case.first_response_due_at is not None and case.resolve_due_at > case.first_response_due_at
+    assert (
+        case.first_response_due_at is not None and case.resolve_due_at > case.first_response_due_at
+    )
     [event] = db.session.scalars(select(CaseEvent)).all()
     assert event.kind == EventKind.CREATED and event.actor_id == user.id
     [message] = db.session.scalars(select(Notification)).all()
@@ -89,7 +101,9 @@ def test_html_is_shown_as_text_never_markup(client_request, resident_user):
 
 
 def test_empty_form_lists_every_problem_in_chinese(client_request, resident_user):
-    page = client_request.post("/cases/new", {"case_type": "", "category": "", "description": ""}, expected_status=200)
+    page = client_request.post(
+        "/cases/new", {"case_type": "", "category": "", "description": ""}, expected_status=200
+    )
     assert page.title.get_text().startswith("错误：")
     links = [a["href"] for a in page.find(class_="error-summary").find_all("a")]
     assert links == ["#case_type-0", "#category", "#description"]

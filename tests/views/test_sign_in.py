@@ -41,7 +41,9 @@ def test_staff_land_on_the_queue(client_request):
         ({"phone": "13800000001", "password": "wrong"}, "password", "not right"),
     ],
 )
-def test_sign_in_errors_are_beside_the_field_and_keep_the_phone(client_request, data, field, message):
+def test_sign_in_errors_are_beside_the_field_and_keep_the_phone(
+    client_request, data, field, message
+):
     create_resident_user(phone="+8613800000001")
     db.session.commit()
     client_request.set_locale("en")
@@ -73,4 +75,6 @@ def test_inactive_accounts_cannot_sign_in(client_request):
     user, _ = create_resident_user(phone="+8613800000001")
     user.active = False
     db.session.commit()
-    client_request.post("/sign-in", {"phone": "13800000001", "password": PASSWORD}, expected_status=200)
+    client_request.post(
+        "/sign-in", {"phone": "13800000001", "password": PASSWORD}, expected_status=200
+    )
