@@ -74,7 +74,6 @@ class TestingConfig(BaseConfig):
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ or {})
         self.WTF_CSRF_ENABLED = False
-        self.RATELIMIT_ENABLED = False
         self.SERVER_NAME = None
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.config import TestingConfig
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import Base
 from portal.services.reference_data import seed_reference_data
 from tests.html import ClientRequest
@@ -72,6 +72,7 @@ def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.rollback()
         db.session.remove()
         _delete_rows()
+        limiter.reset()  # rate limits are on in tests; each test starts with empty counters
 
 
 def _delete_rows() -> None:

@@ -131,3 +131,23 @@ def test_a_resident_who_chose_no_messages_gets_none_and_the_reason_is_kept():
     db.session.commit()
     [message] = db.session.scalars(select(Notification)).all()
     assert (message.status, message.skip_reason) == (NotificationStatus.SKIPPED, "opted_out")
+
+
+def test_flask_jobs_scheduler_once_runs_the_sweeps_inline(app):
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    try:
+        create_case(create_resident())
+        db.session.commit()
+    finally:
+        del app.extensions["redis"]
+    [message] = db.session.scalars(select(Notification)).all()
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):
+        result = app.test_cli_runner().invoke(args=["jobs", "scheduler", "--once"])
+    assert result.exit_code == 0, result.output
+    assert _status(message.id) == NotificationStatus.SENT
+
+
+def test_flask_jobs_worker_without_redis_says_why(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code != 0
+    assert "REDIS_URL" in str(result.exception)
