@@ -1,4 +1,5 @@
 """Flask commands: reference data, demo data, and the job worker and scheduler."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
+
 from portal.models.area import Area, AreaLevel
 from portal.models.audit import AuditEvent
 from portal.models.base import Base

@@ -1,4 +1,5 @@
 """Areas: the province → village tree with 12-digit statistical codes."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Audit events: every staff read of a resident's record, and who acted for whom."""
+
 from __future__ import annotations
 
 from typing import Any

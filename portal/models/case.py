@@ -3,6 +3,7 @@
 Events are the truth; the denormalised columns on `Case` (status, due dates, the next SLA
 check) exist for indexes and are rewritten by the service that appends an event.
 """
+
 from __future__ import annotations
 
 import enum
@@ -85,9 +86,7 @@ class Case(IdMixin, CreatedMixin, Base):
     resident: Mapped[Resident] = relationship()
     area: Mapped[Area] = relationship()
     need_item: Mapped[NeedItem | None] = relationship()
-    events: Mapped[list[CaseEvent]] = relationship(
-        back_populates="case", order_by="CaseEvent.id"
-    )
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
 
     @property
     def is_open(self) -> bool:

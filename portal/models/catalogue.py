@@ -1,4 +1,5 @@
 """The need/service catalogue, seeded from data/need_items.csv (both languages)."""
+
 from __future__ import annotations
 
 from sqlalchemy import String

@@ -1,4 +1,5 @@
 """Service institutions that deliver services under government purchase (机构量服)."""
+
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, String

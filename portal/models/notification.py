@@ -1,4 +1,5 @@
 """Outgoing messages (GOV.UK Notify's shape): a row first, delivery after commit."""
+
 from __future__ import annotations
 
 import enum

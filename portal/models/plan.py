@@ -1,4 +1,5 @@
 """Personal plans (一人一策): versions, promised items, and deliveries with six elements."""
+
 from __future__ import annotations
 
 import enum

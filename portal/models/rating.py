@@ -1,4 +1,5 @@
 """Satisfaction ratings: the resident's own words, on three levels."""
+
 from __future__ import annotations
 
 import enum

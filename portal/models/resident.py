@@ -1,4 +1,5 @@
 """Residents (持证残疾人) and who may act for them (guardians and agents)."""
+
 from __future__ import annotations
 
 import enum
@@ -102,9 +103,7 @@ class Guardianship(IdMixin, CreatedMixin, Base):
     guardian_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
     kind: Mapped[GuardianKind] = mapped_column(str_enum(GuardianKind, 16))
-    relationship_: Mapped[Relationship] = mapped_column(
-        "relationship", str_enum(Relationship, 16)
-    )
+    relationship_: Mapped[Relationship] = mapped_column("relationship", str_enum(Relationship, 16))
     scope: Mapped[GuardianScope] = mapped_column(str_enum(GuardianScope, 16))
     valid_from: Mapped[date]
     expires_on: Mapped[date | None]

@@ -1,4 +1,5 @@
 """SLA policies per case type and the working-day calendar they count on."""
+
 from __future__ import annotations
 
 from datetime import date

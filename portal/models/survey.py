@@ -1,4 +1,5 @@
 """Yearly records from the home visit (入户调研): basic status and needs."""
+
 from __future__ import annotations
 
 from datetime import date

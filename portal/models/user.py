@@ -1,4 +1,5 @@
 """Accounts: residents, guardians and agents, staff, institutions and administrators."""
+
 from __future__ import annotations
 
 import enum
@@ -49,9 +50,7 @@ class User(IdMixin, CreatedMixin, Base):
     # Staff scope: a record is visible when its area code starts with this area's prefix.
     area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
-    resident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("resident.id"), unique=True
-    )
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped by "sign out of every device": sessions carrying an older value are refused.

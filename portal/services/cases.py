@@ -6,6 +6,7 @@ acknowledgement message are one transaction.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -55,7 +56,8 @@ def file_case(
     """Record a new case with its first event, deadlines and the resident's acknowledgement."""
     deadlines = deadlines_for(session, case_type.value, now)
     case = Case(
-        reference=f"pending-{resident.id}-{now.timestamp()}",
+        # Replaced by the readable reference once the id is known (same transaction).
+        reference=f"tmp-{uuid.uuid4().hex[:16]}",
         type=case_type,
         status=CaseStatus.NEW,
         resident_id=resident.id,

@@ -7,15 +7,16 @@ except `reveal_id_number`, whose callers record an audit event.
 
 Services flush, never commit.
 """
+
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from portal.models import Area, Channel, Resident
+from portal.models.base import AnySession
 from portal.services import identifiers
 from portal.services.crypto import cipher
 from portal.services.phones import validate_phone
@@ -43,7 +44,7 @@ class DuplicateResidentError(ResidentDataError):
 
 
 def register_resident(
-    session: Session,
+    session: AnySession,
     *,
     name: str,
     area: Area,
@@ -121,7 +122,7 @@ def _parse_identifiers(
 
 
 def _store_id_number(
-    session: Session, resident: Resident, resident_id: identifiers.ResidentId
+    session: AnySession, resident: Resident, resident_id: identifiers.ResidentId
 ) -> None:
     fields = cipher()
     lookup = fields.lookup(resident_id.number)
@@ -141,7 +142,7 @@ def _store_certificate(resident: Resident, number: str) -> None:
     resident.certificate_masked = identifiers.mask_certificate_number(number)
 
 
-def find_by_id_number(session: Session, raw: str) -> Resident | None:
+def find_by_id_number(session: AnySession, raw: str) -> Resident | None:
     """The resident whose ID number or certificate number is `raw` (any spacing or width).
 
     A certificate number also finds its holder through the ID number it contains, so an old
@@ -156,9 +157,7 @@ def find_by_id_number(session: Session, raw: str) -> Resident | None:
         hashes.add(fields.lookup(number[:18]))
     return session.scalar(
         select(Resident)
-        .where(
-            or_(Resident.id_number_lookup.in_(hashes), Resident.certificate_lookup.in_(hashes))
-        )
+        .where(or_(Resident.id_number_lookup.in_(hashes), Resident.certificate_lookup.in_(hashes)))
         .order_by(Resident.id)
         .limit(1)
     )

@@ -1,4 +1,5 @@
 """Registering residents: identifiers validated, encrypted, looked up and masked."""
+
 from datetime import date, time
 
 import pytest
