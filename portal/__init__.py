@@ -1,4 +1,5 @@
 """Wenxu (问需): the application factory. Wiring only: no I/O, no migrations."""
+
 from __future__ import annotations
 
 import logging
@@ -32,9 +33,9 @@ def _load_config(app: Flask, config: BaseConfig | dict[str, Any] | None) -> None
 
 def register_extensions(app: Flask) -> None:
     from portal import auth, i18n
+    from portal.clients import messaging
     from portal.extensions import csrf, db, limiter, migrate
     from portal.jobs import queue
-    from portal.clients import messaging
     from portal.services import crypto
 
     db.init_app(app)

@@ -1,4 +1,5 @@
 """Sign-in plumbing: password hashing, the user loader, and permission decorators."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """Bare extension instances; `create_app` wires them with `init_app`."""
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

@@ -1,4 +1,5 @@
 """Shared form pieces: text cleaning and the checks every free-text field gets."""
+
 from __future__ import annotations
 
 import re

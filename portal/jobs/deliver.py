@@ -1,4 +1,5 @@
 """deliver(notification_id): claim a queued message, render it, hand it to the provider."""
+
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,9 @@ def deliver(notification_id: int) -> None:
         return
     notification = db.session.get(Notification, notification_id)
     assert notification is not None
-    resident = db.session.get(Resident, notification.resident_id) if notification.resident_id else None
+    resident = (
+        db.session.get(Resident, notification.resident_id) if notification.resident_id else None
+    )
     if resident is not None and _held_for_quiet_hours(notification, resident, now):
         db.session.commit()
         return

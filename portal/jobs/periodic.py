@@ -1,4 +1,5 @@
 """Periodic work: the list the scheduler enqueues every interval, and the sweeps themselves."""
+
 from __future__ import annotations
 
 import logging

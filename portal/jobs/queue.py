@@ -4,6 +4,7 @@ Services and views never enqueue directly: they call `after_commit(job, *ids)`. 
 session's `commit()` (see `CommittingSession`) then dispatches, so a worker can never look for
 a row that is not committed yet, and a rolled-back transaction sends nothing.
 """
+
 from __future__ import annotations
 
 import logging

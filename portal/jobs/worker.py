@@ -1,4 +1,5 @@
 """The RQ worker: one process per `flask jobs worker`, a forked work horse per job."""
+
 from __future__ import annotations
 
 from typing import Any

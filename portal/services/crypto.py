@@ -5,6 +5,7 @@ HMAC-SHA256 of their normalised form, so equality lookups work without decryptin
 lookup column reveals nothing without the key. Development keys derive from SECRET_KEY;
 production refuses to start without its own keys (see config.ProductionConfig.problems).
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,9 @@ from flask import Flask, current_app
 
 class FieldCipher:
     def __init__(self, encryption_key: str, lookup_key: str, secret_key: str) -> None:
-        self._fernet = Fernet(encryption_key.encode() if encryption_key else _derive(secret_key, b"enc"))
+        self._fernet = Fernet(
+            encryption_key.encode() if encryption_key else _derive(secret_key, b"enc")
+        )
         self._lookup_key = lookup_key.encode() if lookup_key else _derive(secret_key, b"lookup")
 
     def encrypt(self, plaintext: str) -> bytes:
