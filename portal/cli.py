@@ -66,5 +66,8 @@ def jobs_scheduler(interval: int, once: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from portal.i18n_cli import register as register_translations
+
     for group in (data_cli, demo_cli, jobs_cli):
         app.cli.add_command(group)
+    register_translations(app)

@@ -24,6 +24,8 @@ from portal.models import Base
 from portal.services.reference_data import seed_reference_data
 from tests.html import ClientRequest
 
+pytest_plugins = ["tests.i18n_fixtures"]
+
 REFERENCE_TABLES = {"need_item", "sla_policy", "calendar_day", "calendar_year", "alembic_version"}
 
 
@@ -39,7 +41,7 @@ def build_app(url: str, **overrides: Any) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(compiled_translations: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = database_url(tmp_path_factory.mktemp("db"))
     app = build_app(url)
     with app.app_context():

@@ -4,7 +4,22 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+#: Case types on their own: options, table cells, headings.
 CASE_TYPES: dict[str, LazyString] = {
+    "need": _l("Need"),
+    "urgent": _l("Urgent request"),
+    "consultation": _l("Question"),
+    "help": _l("Request for help"),
+    "suggestion": _l("Suggestion"),
+    "complaint": _l("Complaint"),
+    "report": _l("Report of misconduct"),
+    "petition": _l("Formal petition"),
+    "correction": _l("Correction of your record"),
+    "follow_up": _l("Follow-up"),
+}
+
+#: Case types inside a sentence ("we have received your complaint").
+CASE_TYPE_NOUNS: dict[str, LazyString] = {
     "need": _l("need"),
     "urgent": _l("urgent request"),
     "consultation": _l("question"),
@@ -53,8 +68,8 @@ CATEGORIES: dict[int, LazyString] = {
 }
 
 
-def case_type_label(value: str) -> LazyString:
-    return CASE_TYPES[value]
+def case_type_noun(value: str) -> LazyString:
+    return CASE_TYPE_NOUNS[value]
 
 EVENT_KINDS: dict[str, LazyString] = {
     "created": _l("Received"),

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from portal.services.labels import case_type_label
+from portal.services.labels import case_type_noun
 
 TEMPLATES = {
     "case_ack": _l(
@@ -24,5 +24,5 @@ def render(template: str, params: dict[str, Any], language: str) -> str:
     with force_locale(language):
         values = dict(params)
         if "case_type" in values:
-            values["case_type"] = str(case_type_label(values["case_type"]))
+            values["case_type"] = str(case_type_noun(values["case_type"]))
         return str(TEMPLATES[template]) % values

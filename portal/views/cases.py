@@ -22,7 +22,7 @@ from portal.i18n import current_locale
 from portal.models import Case, CaseType, NeedItem
 from portal.services.access import cases_for
 from portal.services.cases import file_case
-from portal.services.labels import CASE_TYPES
+from portal.services.labels import CASE_TYPE_NOUNS, CASE_TYPES
 from portal.views.acting import acting_for
 
 bp = Blueprint("cases", __name__)
@@ -126,7 +126,7 @@ def show(case_id: int) -> ResponseReturnValue:
         events=events,
         title=_(
             "Your %(case_type)s %(reference)s",
-            case_type=CASE_TYPES[case.type.value],
+            case_type=CASE_TYPE_NOUNS[case.type.value],
             reference=case.reference,
         ),
     )

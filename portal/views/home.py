@@ -21,7 +21,7 @@ bp = Blueprint("home", __name__)
 def index() -> ResponseReturnValue:
     if not current_user.is_authenticated or current_user.role not in (Role.RESIDENT, Role.GUARDIAN):
         return render_template(
-            "home/welcome.html", title=_("Wenxu: services for disabled residents")
+            "home/welcome.html", title=_("Services for disabled residents")
         )
     today = datetime.now(UTC).date()
     resident = acting_for(today)

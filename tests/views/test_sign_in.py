@@ -22,7 +22,7 @@ def test_resident_signs_in_with_phone_and_password(client_request, typed):
     client_request.post("/sign-in", {"phone": typed, "password": PASSWORD})
     assert client_request.response.location == "/"
     page = client_request.get("/")
-    assert page.find("h1").get_text(strip=True) in {"Your home page", "你的主页"}
+    assert page.find("h1").get_text(strip=True) in {"Your home page", "您的主页"}
 
 
 def test_staff_land_on_the_queue(client_request):
