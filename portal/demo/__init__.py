@@ -27,13 +27,9 @@ from portal.models import Case, CaseType
 from portal.models.base import AnySession
 from portal.services.reference_data import seed_reference_data
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_URL", "seed_demo"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "seed_demo"]
 
 log = logging.getLogger(__name__)
-
-#: Where `flask run` serves the app by default.
-DEMO_URL = "http://127.0.0.1:5000"
-
 
 def seed_demo(session: AnySession, *, now: datetime, residents: int = 300) -> str:
     """Create the demo county and everything in it; returns a one-paragraph summary.
@@ -78,7 +74,7 @@ def _sign_in() -> str:
         for phone, role, _ in DEMO_ACCOUNTS
     )
     return (
-        f"Run `flask run`, open {DEMO_URL} and sign in with one of these phone numbers: "
+        f"Sign in with one of these phone numbers: "
         f"{accounts}. The password for every demo account is {DEMO_PASSWORD}."
     )
 

@@ -71,7 +71,7 @@ def _user(phone: str) -> User:
 
 
 def test_county_and_residents(seeded):
-    assert "http://127.0.0.1:5000" in seeded
+    assert "13800000001 (resident)" in seeded
     assert DEMO_PASSWORD in seeded
     assert f"{RESIDENTS} residents" in seeded
     assert "\n" not in seeded
