@@ -24,12 +24,12 @@ PAGE_SIZE = 50
 @bp.get("/")
 @staff_required
 def queue() -> ResponseReturnValue:
-    """Open cases in the user's area, the most urgent response deadline first."""
+    """Open cases in the user's area, the most urgent deadline first."""
     now = datetime.now(UTC)
     scoped = cases_for(db.session, current_user, now.date()).where(Case.status.in_(OPEN_STATUSES))
     total = db.session.scalar(select(func.count()).select_from(scoped.subquery()))
     cases = db.session.scalars(
-        scoped.order_by(Case.first_response_due_at.asc(), Case.id).limit(PAGE_SIZE)
+        scoped.order_by(Case.next_due_at.asc(), Case.id).limit(PAGE_SIZE)
     ).all()
     return render_template(
         "admin/queue.html", title=_("Open cases"), cases=cases, total=total, now=now

@@ -10,7 +10,9 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import case as case_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.area import Area
@@ -91,6 +93,21 @@ class Case(IdMixin, CreatedMixin, Base):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @hybrid_property
+    def next_due_at(self) -> datetime | None:
+        """The deadline that matters now: the first reply until there is one, then resolution."""
+        if self.first_responded_at is None:
+            return self.first_response_due_at
+        return self.resolve_due_at
+
+    @next_due_at.inplace.expression
+    @classmethod
+    def _next_due_at_expression(cls) -> ColumnElement[datetime | None]:
+        return case_(
+            (cls.first_responded_at.is_(None), cls.first_response_due_at),
+            else_=cls.resolve_due_at,
+        )
 
 
 class EventKind(enum.StrEnum):

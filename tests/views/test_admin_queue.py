@@ -103,3 +103,24 @@ def test_staff_without_an_area_see_nothing(client_request, areas):
     client_request.login(staff)
     page = client_request.get("/admin/")
     assert not page.select("tbody tr")
+
+
+def test_the_queue_puts_the_most_urgent_deadline_first_and_flags_overdue(client_request, areas):
+    from datetime import UTC, datetime, timedelta
+
+    resident = create_resident(areas["village"])
+    now = datetime.now(UTC)
+    old = create_case(resident, now=now - timedelta(days=30))
+    answered = create_case(resident, now=now - timedelta(days=40))
+    answered.first_responded_at = now - timedelta(days=39)  # now the resolution clock counts
+    fresh = create_case(resident, now=now)
+    staff = create_user(Role.VILLAGE_WORKER, area_id=areas["village"].id)
+    db.session.commit()
+    client_request.login(staff)
+    client_request.set_locale("en")
+    page = client_request.get("/admin/")
+    rows = [row.get_text(" ", strip=True) for row in page.select("tbody tr")]
+    assert [r.split()[0] for r in rows] == [old.reference, answered.reference, fresh.reference]
+    assert "First reply" in rows[0] and "Overdue" in rows[0]
+    assert "Resolution" in rows[1] and "Overdue" in rows[1]
+    assert "Overdue" not in rows[2]
