@@ -14,7 +14,7 @@ from portal.demo.context import DemoContext
 from portal.jobs.queue import PENDING
 from portal.models import Case, Notification, NotificationStatus, Resident
 from portal.services.messages import render
-from portal.services.notifications import in_quiet_hours
+from portal.services.notifications import quiet_hours_resume
 from portal.services.sla import local_zone
 
 
@@ -57,11 +57,7 @@ def _mark(ctx: DemoContext, row: Notification) -> None:
 
 def _send_time(created: datetime, resident: Resident) -> datetime:
     """When `deliver` would have sent a message created at `created`: after quiet hours."""
-    local = created.astimezone(local_zone())
-    start, end = resident.quiet_hours_start, resident.quiet_hours_end
-    if not in_quiet_hours(local.time(), start, end):
-        return created
-    resume = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if resume <= local:
-        resume += timedelta(days=1)
-    return resume.astimezone(created.tzinfo)
+    resume = quiet_hours_resume(
+        created, resident.quiet_hours_start, resident.quiet_hours_end, local_zone()
+    )
+    return resume or created

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 
@@ -11,7 +11,7 @@ from portal.clients.messaging import ProviderError, messaging_client
 from portal.extensions import db
 from portal.models import MessageChannel, Notification, NotificationStatus, Resident
 from portal.services.messages import render
-from portal.services.notifications import in_quiet_hours
+from portal.services.notifications import quiet_hours_resume
 from portal.services.sla import local_zone
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,13 @@ def deliver(notification_id: int) -> None:
 
 
 def _held_for_quiet_hours(notification: Notification, resident: Resident, now: datetime) -> bool:
-    local = now.astimezone(local_zone())
-    start, end = resident.quiet_hours_start, resident.quiet_hours_end
-    if not in_quiet_hours(local.time(), start, end):
+    resume = quiet_hours_resume(
+        now, resident.quiet_hours_start, resident.quiet_hours_end, local_zone()
+    )
+    if resume is None:
         return False
-    resume = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if resume <= local:
-        resume += timedelta(days=1)
     notification.status = NotificationStatus.CREATED
-    notification.send_after = resume.astimezone(UTC)
+    notification.send_after = resume
     return True
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from portal.jobs.queue import QUEUE_NOTIFY, after_commit
@@ -62,6 +62,17 @@ def notify_resident(
     for row in rows:
         after_commit(session, QUEUE_NOTIFY, deliver, row.id)
     return rows
+
+
+def quiet_hours_resume(moment: datetime, start: time, end: time, zone: tzinfo) -> datetime | None:
+    """When a message held at `moment` may go out, or None when it is not in quiet hours."""
+    local = moment.astimezone(zone)
+    if not in_quiet_hours(local.time(), start, end):
+        return None
+    resume = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if resume <= local:
+        resume += timedelta(days=1)
+    return resume.astimezone(moment.tzinfo)
 
 
 def in_quiet_hours(local_time: time, start: time, end: time) -> bool:
