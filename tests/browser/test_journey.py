@@ -133,7 +133,7 @@ def test_resident_files_a_complaint_and_the_village_worker_sees_it(
     due = _local(app, locale, case)
     row = staff.locator("table tbody tr", has_text=case.reference)
     expect(row).to_have_count(1)
-    column = staff.locator("table thead th").all_inner_texts().index(t("Response due"))
+    column = staff.locator("table thead th").all_inner_texts().index(t("Next deadline"))
     expect(row.locator("td").nth(column).locator("time")).to_have_text(due)
     assert_no_axe_violations(staff, "staff queue")
 

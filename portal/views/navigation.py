@@ -1,0 +1,40 @@
+"""The site navigation: one list per audience, rendered by the base layout.
+
+Entries whose endpoint does not exist (yet) are left out, so a journey appears in the menu as
+soon as its blueprint is registered.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from flask_login import current_user
+
+RESIDENT_NAV: list[tuple[str, LazyString]] = [
+    ("home.index", _l("Home")),
+    ("plan.show", _l("My plan")),
+    ("needs.index", _l("My needs")),
+    ("cases.index", _l("My requests")),
+    ("directory.index", _l("Services")),
+    ("settings.edit", _l("Settings")),
+]
+STAFF_NAV: list[tuple[str, LazyString]] = [
+    ("admin.queue", _l("Open cases")),
+    ("admin.outbox", _l("Outbox")),
+]
+
+
+def menu() -> list[tuple[str, LazyString, bool]]:
+    """(endpoint, label, is current page) for the signed-in person's menu."""
+    if not current_user.is_authenticated:
+        return []
+    entries = STAFF_NAV if current_user.is_staff else RESIDENT_NAV
+    return [
+        (endpoint, label, request.endpoint == endpoint)
+        for endpoint, label in entries
+        if endpoint in current_app.view_functions
+    ]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["site_menu"] = menu
