@@ -43,6 +43,9 @@ def init_app(app: Flask) -> None:
         notification_status_label=lambda value: labels.NOTIFICATION_STATUSES[str(value)],
         channel_label=lambda value: labels.CHANNELS[str(value)],
         mask_phone=mask_phone,
+        relationship_label=lambda value: labels.RELATIONSHIPS[str(value)],
+        guardian_kind_label=lambda value: labels.GUARDIAN_KINDS[str(value)],
+        guardian_scope_label=lambda value: labels.GUARDIAN_SCOPES[str(value)],
         skip_reason_label=lambda value: labels.SKIP_REASONS.get(str(value), value),
     )
 

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import URL, create_engine, make_url, text
 
 from portal import create_app
 from portal.config import TestingConfig
@@ -29,8 +29,38 @@ pytest_plugins = ["tests.i18n_fixtures"]
 REFERENCE_TABLES = {"need_item", "sla_policy", "calendar_day", "calendar_year", "alembic_version"}
 
 
+#: Set by pytest-xdist in each worker ("gw0", "gw1", ...); absent in a plain run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
 def database_url(tmp_dir: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+    """The session's database: SQLite in a temp dir, or TEST_DATABASE_URL (one per worker)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_dir / 'test.db'}"
+    if not WORKER:
+        return url
+    return _fresh_worker_database(make_url(url))
+
+
+def _fresh_worker_database(url: URL) -> str:
+    """A database of this worker's own beside TEST_DATABASE_URL's, created empty."""
+    name = f"{url.database}_{WORKER}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def redis_url() -> str | None:
+    """TEST_REDIS_URL, with a database number of each xdist worker's own."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url or not WORKER:
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) + int(WORKER.removeprefix('gw'))}"
 
 
 def build_app(url: str, **overrides: Any) -> Flask:
@@ -54,6 +84,17 @@ def app(compiled_translations: None, tmp_path_factory: pytest.TempPathFactory) -
     yield app
     with app.app_context():
         db.engine.dispose()
+    if WORKER and os.environ.get("TEST_DATABASE_URL"):
+        _drop_database(make_url(url))
+
+
+def _drop_database(url: URL) -> None:
+    """Remove a worker's own PostgreSQL database at the end of the session."""
+    maintenance = url.set(database="postgres")
+    engine = create_engine(maintenance, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def _drop_everything() -> None:

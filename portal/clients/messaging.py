@@ -37,27 +37,39 @@ class MessagingClient(ABC):
 
 
 class ConsoleClient(MessagingClient):
-    """Development provider: logs the message; the staff outbox page shows it."""
+    """Development provider: sends nothing; the staff outbox page lists the messages.
+
+    Outside production it also logs what the phone would show, so a developer can read a
+    sign-in code (which the outbox shows only as dots).
+    """
 
     name = "console"
 
+    def __init__(self, show_content: bool = False) -> None:
+        self.show_content = show_content
+
     def send_sms(self, to: str, body: str) -> str:
-        log.info("console sms", extra={"to": mask_phone(to), "chars": len(body)})
+        self._log("console sms to %s: %s", to, body)
         return f"console-{uuid.uuid4().hex[:16]}"
 
     def place_call(self, to: str, text: str, language: str) -> str:
-        log.info("console call", extra={"to": mask_phone(to), "language": language})
+        self._log("console call to %s: %s", to, text)
         return f"console-{uuid.uuid4().hex[:16]}"
 
+    def _log(self, message: str, to: str, content: str) -> None:
+        shown = content if self.show_content else f"({len(content)} characters)"
+        log.info(message, mask_phone(to), shown)
 
-PROVIDERS: dict[str, type[MessagingClient]] = {"console": ConsoleClient}
+
+PROVIDERS = ("console",)
 
 
 def init_app(app: Flask) -> None:
     name = app.config["MESSAGING_PROVIDER"]
     if name not in PROVIDERS:
         raise RuntimeError(f"MESSAGING_PROVIDER must be one of {sorted(PROVIDERS)}")
-    app.extensions["messaging"] = PROVIDERS[name]()
+    production = app.config["CONFIG_OBJECT"].ENV_NAME == "production"
+    app.extensions["messaging"] = ConsoleClient(show_content=not production)
 
 
 def messaging_client() -> MessagingClient:

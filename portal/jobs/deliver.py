@@ -10,7 +10,7 @@ from sqlalchemy import update
 from portal.clients.messaging import ProviderError, messaging_client
 from portal.extensions import db
 from portal.models import MessageChannel, Notification, NotificationStatus, Resident
-from portal.services.messages import render
+from portal.services.messages import IMMEDIATE, SECRET_PARAMS, redacted, render
 from portal.services.notifications import quiet_hours_resume
 from portal.services.sla import local_zone
 
@@ -35,13 +35,27 @@ def deliver(notification_id: int) -> None:
     resident = (
         db.session.get(Resident, notification.resident_id) if notification.resident_id else None
     )
-    if resident is not None and _held_for_quiet_hours(notification, resident, now):
+    immediate = notification.template in IMMEDIATE
+    if (
+        resident is not None
+        and not immediate
+        and _held_for_quiet_hours(notification, resident, now)
+    ):
         db.session.commit()
         return
-    body = render(notification.template, notification.params, notification.language)
-    notification.body = body
+    template, language = notification.template, notification.language
+    body = render(template, notification.params, language, notification.channel.value)
+    secret = template in SECRET_PARAMS
+    if secret:
+        # The code leaves only through the provider: what is stored shows dots.
+        notification.params = redacted(template, notification.params)
+        notification.body = render(
+            template, notification.params, language, notification.channel.value
+        )
+    else:
+        notification.body = body
     db.session.commit()  # never hold a transaction open across the provider call
-    _send(notification, body)
+    _send(notification, body, retry=not secret)
 
 
 def _held_for_quiet_hours(notification: Notification, resident: Resident, now: datetime) -> bool:
@@ -55,7 +69,8 @@ def _held_for_quiet_hours(notification: Notification, resident: Resident, now: d
     return True
 
 
-def _send(notification: Notification, body: str) -> None:
+def _send(notification: Notification, body: str, *, retry: bool) -> None:
+    """Hand `body` to the provider. Without `retry` (a secret already redacted), fail for good."""
     client = messaging_client()
     to = notification.to_phone or ""
     try:
@@ -67,7 +82,7 @@ def _send(notification: Notification, body: str) -> None:
         notification.last_error = str(error)
         # A retryable failure goes back to the queue for the sweep; a permanent one is final.
         notification.status = (
-            NotificationStatus.CREATED if error.retryable else NotificationStatus.FAILED
+            NotificationStatus.CREATED if error.retryable and retry else NotificationStatus.FAILED
         )
         db.session.commit()
         log.warning("send failed", extra={"notification_id": notification.id})

@@ -27,6 +27,7 @@ from portal.models.resident import (
     Relationship,
     Resident,
 )
+from portal.models.sign_in import SignInCode
 from portal.models.sla import CalendarDay, CalendarYear, SlaPolicy
 from portal.models.survey import BasicStatusRecord, NeedsAnswer, NeedsRecord
 from portal.models.user import STAFF_ROLES, Role, User
@@ -71,6 +72,7 @@ __all__ = [
     "Resident",
     "Role",
     "Satisfaction",
+    "SignInCode",
     "SlaMark",
     "SlaPolicy",
     "User",

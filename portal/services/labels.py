@@ -91,3 +91,73 @@ SKIP_REASONS: dict[str, LazyString] = {
     "opted_out": _l("the resident chose no messages"),
     "no_phone": _l("no phone number on record"),
 }
+
+GUARDIAN_KINDS: dict[str, LazyString] = {
+    "guardian": _l("Guardian or family member"),
+    "agent": _l("Agent (steward service)"),
+}
+
+RELATIONSHIPS: dict[str, LazyString] = {
+    "parent": _l("Parent"),
+    "spouse": _l("Husband or wife"),
+    "child": _l("Son or daughter"),
+    "sibling": _l("Brother or sister"),
+    "other_relative": _l("Other relative"),
+    "appointed": _l("Appointed by the village or township"),
+}
+
+GUARDIAN_SCOPES: dict[str, LazyString] = {
+    "full": _l("Everything you can do here"),
+    "view": _l("Only look at your information"),
+    "cases": _l("Look at your information, and raise and follow requests"),
+}
+
+# --- Plans, records and ratings (issue 3: my plan, my record, ratings) ---
+
+SATISFACTION: dict[str, LazyString] = {
+    "satisfied": _l("Satisfied"),
+    "basic": _l("Basically satisfied"),
+    "dissatisfied": _l("Dissatisfied"),
+}
+
+PLAN_STATUSES: dict[str, LazyString] = {
+    "draft": _l("Being written"),
+    "awaiting_agreement": _l("Waiting for you to agree"),
+    "awaiting_approval": _l("Agreed, waiting for the township to approve"),
+    "active": _l("In force"),
+    "closed": _l("Finished"),
+}
+
+ITEM_STATUSES: dict[str, LazyString] = {
+    "planned": _l("Planned"),
+    "delivered": _l("Carried out"),
+    "not_delivered": _l("Could not be delivered"),
+}
+
+RECORD_PARTS: dict[str, LazyString] = {
+    "personal": _l("My personal details"),
+    "disability": _l("My disability category or level"),
+    "visit": _l("This year's home visit"),
+    "other": _l("Something else"),
+}
+
+#: Coded answers on the yearly basic-status form, in plain words.
+SURVEY_VALUES: dict[str, LazyString] = {
+    "with_family": _l("Lives with family"),
+    "with_spouse": _l("Lives with husband or wife"),
+    "alone": _l("Lives alone"),
+    "institution": _l("Lives in a care home"),
+    "none": _l("No schooling"),
+    "primary": _l("Primary school"),
+    "junior_secondary": _l("Junior secondary school"),
+    "senior_secondary": _l("Senior secondary school"),
+    "college": _l("College or university"),
+    "own_safe": _l("Own home, safe"),
+    "own_unsafe": _l("Own home, not safe"),
+    "rented": _l("Rented home"),
+}
+
+PLAN_PARTS: dict[str, LazyString] = {
+    "assistance": _l("Help and support (assistance plan)"),
+    "development": _l("Work and training (development plan)"),
+}

@@ -54,14 +54,21 @@ def notify_resident(
         session.add(row)
         session.flush()
         return [row]
-    rows = [Notification(dedupe_key=f"{dedupe_key}:{ch}", channel=ch, **common) for ch in channels]
-    session.add_all(rows)
-    session.flush()
-    from portal.jobs.deliver import deliver
+    return [
+        queue_message(session, dedupe_key=f"{dedupe_key}:{ch}", channel=ch, **common)
+        for ch in channels
+    ]
 
-    for row in rows:
-        after_commit(session, QUEUE_NOTIFY, deliver, row.id)
-    return rows
+
+def queue_message(session: AnySession, **columns: Any) -> Notification:
+    """Add one message row (any `Notification` columns) and deliver it after commit."""
+    from portal.jobs.deliver import deliver  # the job module imports this one
+
+    row = Notification(**columns)
+    session.add(row)
+    session.flush()
+    after_commit(session, QUEUE_NOTIFY, deliver, row.id)
+    return row
 
 
 def quiet_hours_resume(moment: datetime, start: time, end: time, zone: tzinfo) -> datetime | None:

@@ -7,3 +7,59 @@ document.addEventListener("DOMContentLoaded", function () {
     target.focus();
   }
 });
+
+/* Read-aloud (A11Y-21), for people who asked for it in their settings: the buttons are in the
+   page with `hidden`, and show only where the browser can speak (Web Speech API). The text of
+   `main` is read in the page's language, a block at a time (long utterances stop early in
+   some browsers). */
+document.addEventListener("DOMContentLoaded", function () {
+  var start = document.querySelector('[data-read-aloud="start"]');
+  var stop = document.querySelector('[data-read-aloud="stop"]');
+  var main = document.querySelector("main");
+  if (!start || !stop || !main || !("speechSynthesis" in window)) {
+    return;
+  }
+  var synth = window.speechSynthesis;
+  var lang = document.documentElement.lang;
+  var pending = 0;
+  var round = 0;  // cancelled utterances report late: only the current round counts
+
+  function finisher(mine) {
+    return function () {
+      if (mine !== round) {
+        return;
+      }
+      pending -= 1;
+      if (pending <= 0) {
+        stop.hidden = true;
+      }
+    };
+  }
+
+  start.hidden = false;
+  start.addEventListener("click", function () {
+    synth.cancel();
+    round += 1;
+    var done = finisher(round);
+    var blocks = main.innerText.split(/\n+/).map(function (line) {
+      return line.trim();
+    }).filter(function (line) {
+      return line.length > 0;
+    });
+    pending = blocks.length;
+    stop.hidden = blocks.length === 0;
+    blocks.forEach(function (text) {
+      var utterance = new SpeechSynthesisUtterance(text);
+      utterance.lang = lang;
+      utterance.onend = done;
+      utterance.onerror = done;
+      synth.speak(utterance);
+    });
+  });
+  stop.addEventListener("click", function () {
+    synth.cancel();
+    round += 1;
+    stop.hidden = true;
+    start.focus();
+  });
+});

@@ -4,11 +4,40 @@ from __future__ import annotations
 
 from flask import Flask
 
-from portal.views import auth, cases, errors, health, home, language, navigation
+from portal.views import (
+    acting,
+    auth,
+    cases,
+    directory,
+    errors,
+    health,
+    home,
+    language,
+    navigation,
+    needs,
+    plan,
+    ratings,
+    record,
+    settings,
+)
 
 
 def register_views(app: Flask) -> None:
-    for module in (auth, cases, health, home, language):
+    for module in (
+        acting,
+        auth,
+        cases,
+        directory,
+        health,
+        home,
+        language,
+        needs,
+        plan,
+        record,
+        ratings,
+        settings,
+    ):
         app.register_blueprint(module.bp)
     errors.register(app)
     navigation.init_app(app)
+    settings.init_app(app)

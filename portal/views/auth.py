@@ -1,27 +1,31 @@
-"""Signing in with phone and password, and signing out."""
+"""Signing in (a one-time code, or a password), and signing out."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, Regexp, ValidationError
 
 from portal.auth import verify_password
 from portal.extensions import db, limiter
 from portal.forms import strip_text
 from portal.models import User
-from portal.services.phones import PhoneError, validate_phone
+from portal.services.crypto import cipher
+from portal.services.phones import PhoneError, mask_phone, validate_phone
+from portal.services.sign_in import CodeCheck, check_code, seconds_until_resend, send_code
 from portal.views.safety import safe_next
 
 bp = Blueprint("auth", __name__)
+PHONE_KEY = "sign_in_phone"
 
 
 def _phone(form: FlaskForm, field: StringField) -> None:
@@ -31,38 +35,160 @@ def _phone(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(error.message) from None
 
 
-class SignInForm(FlaskForm):
+class PhoneForm(FlaskForm):
     phone = StringField(
         _l("Mobile phone number"),
         filters=[strip_text],
         validators=[DataRequired(_l("Enter your mobile phone number")), _phone],
     )
+
+
+class PasswordForm(PhoneForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password"))])
 
 
-def _phone_key() -> str:
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _clean_code(value: object) -> object:
+    """Full-width digits, spaces and hyphens from a pasted or dictated code are fine."""
+    if not isinstance(value, str):
+        return value
+    return "".join(value.translate(_FULL_WIDTH_DIGITS).split()).replace("-", "")
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        filters=[_clean_code],
+        validators=[
+            DataRequired(_l("Enter the code we sent you")),
+            Regexp(r"^\d{6}$", message=_l("Enter the 6 digits of the code")),
+        ],
+    )
+
+
+CHECK_MESSAGES = {
+    CodeCheck.WRONG: _l("That code is not right. Check it and try again."),
+    CodeCheck.EXPIRED: _l("This code has run out. Ask for a new code."),
+    CodeCheck.TOO_MANY_TRIES: _l("Too many wrong codes. Ask for a new code."),
+    CodeCheck.NO_CODE: _l("Ask for a new code."),
+}
+
+
+def _form_phone() -> str:
     return "phone:" + (request.form.get("phone") or "").strip()[-11:]
+
+
+def _session_phone() -> str:
+    return "phone:" + str(session.get(PHONE_KEY, ""))[-11:]
+
+
+def _user_by_phone(e164: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.phone == e164))
+    return user if user is not None and user.active else None
+
+
+def _signed_in(user: User) -> ResponseReturnValue:
+    user.last_sign_in_at = datetime.now(UTC)
+    db.session.commit()
+    login_user(user)
+    session.pop(PHONE_KEY, None)
+    target = url_for("admin.queue") if user.is_staff else url_for("home.index")
+    return redirect(safe_next(request.args.get("next")) if request.args.get("next") else target)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
-@limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_phone_key)
+@limiter.limit("3 per minute; 10 per hour", methods=["POST"], key_func=_form_phone)
 def sign_in() -> ResponseReturnValue:
+    """Step 1: the phone number; a code goes to it (the same answer for unknown numbers)."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
-    form = SignInForm()
+    form = PhoneForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.phone == form.phone.e164))
-        if verify_password(user, form.password.data or "") and user and user.active:
-            user.last_sign_in_at = datetime.now(UTC)
+        now = datetime.now(UTC)
+        user = _user_by_phone(form.phone.e164)
+        if user is not None and seconds_until_resend(db.session, user, now) == 0:
+            send_code(db.session, user, now=now, digest=cipher().lookup)
             db.session.commit()
-            login_user(user)
-            target = url_for("admin.queue") if user.is_staff else url_for("home.index")
-            return redirect(
-                safe_next(request.args.get("next")) if request.args.get("next") else target
-            )
-        form.password.errors.append(_("The phone number or password is not right"))
+        session[PHONE_KEY] = form.phone.e164
+        return redirect(url_for("auth.enter_code", next=request.args.get("next")))
     return render_template("auth/sign_in.html", form=form, title=_("Sign in"))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=_session_phone)
+def enter_code() -> ResponseReturnValue:
+    """Step 2: the code from the text message or the voice call."""
+    phone = session.get(PHONE_KEY)
+    if not phone:
+        return redirect(url_for("auth.sign_in"))
+    now = datetime.now(UTC)
+    user = _user_by_phone(phone)
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = (
+            check_code(db.session, user, form.code.data, now=now, digest=cipher().lookup)
+            if user is not None
+            else CodeCheck.WRONG
+        )
+        db.session.commit()  # a wrong try counts even though the page is shown again
+        if result is CodeCheck.OK and user is not None:
+            return _signed_in(user)
+        form.code.errors.append(str(CHECK_MESSAGES[result]))
+    wait = seconds_until_resend(db.session, user, now) if user is not None else 0
+    return render_template(
+        "auth/code.html",
+        form=form,
+        title=_("Enter your code"),
+        phone=mask_phone(phone),
+        wait=wait,
+    )
+
+
+@bp.post("/sign-in/code/new")
+@limiter.limit("10 per minute")
+@limiter.limit("3 per minute; 10 per hour", key_func=_session_phone)
+def new_code() -> ResponseReturnValue:
+    """Ask for another code: allowed 60 seconds after the last one."""
+    phone = session.get(PHONE_KEY)
+    if not phone:
+        return redirect(url_for("auth.sign_in"))
+    now = datetime.now(UTC)
+    user = _user_by_phone(phone)
+    wait = seconds_until_resend(db.session, user, now) if user is not None else 0
+    if wait:
+        flash(
+            ngettext(
+                "You can ask for a new code in %(num)d second.",
+                "You can ask for a new code in %(num)d seconds.",
+                wait,
+            ),
+            "info",
+        )
+    else:
+        if user is not None:
+            send_code(db.session, user, now=now, digest=cipher().lookup)
+            db.session.commit()
+        flash(_("We have sent you a new code."), "success")
+    return redirect(url_for("auth.enter_code"))
+
+
+@bp.route("/sign-in/password", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_form_phone)
+def sign_in_password() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = _user_by_phone(form.phone.e164)
+        if verify_password(user, form.password.data or "") and user is not None:
+            return _signed_in(user)
+        form.password.errors.append(_("The phone number or password is not right"))
+    return render_template("auth/password.html", form=form, title=_("Sign in with a password"))
 
 
 @bp.post("/sign-out")
@@ -70,4 +196,15 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     logout_user()
     flash(_("You have signed out."), "success")
+    return redirect(url_for("home.index"))
+
+
+@bp.post("/sign-out/everywhere")
+@login_required
+def sign_out_everywhere() -> ResponseReturnValue:
+    """End every session of this account, on every phone and computer."""
+    current_user.session_version += 1
+    db.session.commit()
+    logout_user()
+    flash(_("You have signed out on every device."), "success")
     return redirect(url_for("home.index"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Optional
@@ -19,11 +19,23 @@ from portal.auth import resident_required
 from portal.extensions import db
 from portal.forms import MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
-from portal.models import Case, CaseType, NeedItem
+from portal.models import OPEN_STATUSES, Case, CaseStatus, CaseType, NeedItem, Satisfaction
+from portal.services import case_actions
 from portal.services.access import cases_for
+from portal.services.case_actions import (
+    RATE,
+    REOPEN,
+    REPLY,
+    ActionRefused,
+    allowed_actions,
+    case_rating,
+    reopen_until,
+    require_allowed,
+)
 from portal.services.cases import file_case
-from portal.services.labels import CASE_TYPE_NOUNS, CASE_TYPES
+from portal.services.labels import CASE_TYPE_NOUNS, CASE_TYPES, SATISFACTION
 from portal.views.acting import acting_for
+from portal.views.case_page import RatingForm, ReopenForm, ReplyForm, empty_forms, timeline
 
 bp = Blueprint("cases", __name__)
 
@@ -112,21 +124,165 @@ def new() -> ResponseReturnValue:
     )
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases")
 @resident_required
-def show(case_id: int) -> ResponseReturnValue:
+def index() -> ResponseReturnValue:
+    """The resident's requests (needs have their own pages): open first, then finished."""
     today = datetime.now(UTC).date()
-    case = db.session.scalar(cases_for(db.session, current_user, today).where(Case.id == case_id))
+    resident = acting_for(today)
+    mine = cases_for(db.session, current_user, today).where(
+        Case.resident_id == resident.id, Case.type != CaseType.NEED
+    )
+    open_cases = db.session.scalars(
+        mine.where(Case.status.in_(OPEN_STATUSES)).order_by(Case.next_due_at.asc(), Case.id)
+    ).all()
+    finished = db.session.scalars(
+        mine.where(Case.status.not_in(OPEN_STATUSES)).order_by(
+            func.coalesce(Case.closed_at, Case.resolved_at, Case.created_at).desc(), Case.id.desc()
+        )
+    ).all()
+    return render_template(
+        "cases/index.html",
+        title=_("My requests"),
+        resident=resident,
+        open_cases=open_cases,
+        finished=finished,
+    )
+
+
+def _own_case(case_id: int, today: date) -> Case:
+    """The case, if it belongs to the resident acted for; 404 for anyone else's."""
+    resident = acting_for(today)
+    case = db.session.scalar(
+        cases_for(db.session, current_user, today).where(
+            Case.id == case_id, Case.resident_id == resident.id
+        )
+    )
     if case is None:
         abort(404)
-    events = [event for event in case.events if event.public]
+    return case
+
+
+def _case_page(case: Case, now: datetime, **forms: FlaskForm) -> ResponseReturnValue:
+    """The case page; `forms` replaces a blank form with one holding what was typed."""
+    all_forms = empty_forms() | forms
+    rating = case_rating(db.session, case)
+    failed = next((form for form in forms.values() if form.errors), None)
     return render_template(
         "cases/show.html",
         case=case,
-        events=events,
+        entries=timeline(case),
+        actions=allowed_actions(db.session, case, now),
+        reopen_until=reopen_until(case),
+        rating_label=SATISFACTION[rating.level.value] if rating else None,
+        form=failed,
         title=_(
             "Your %(case_type)s %(reference)s",
             case_type=CASE_TYPE_NOUNS[case.type.value],
             reference=case.reference,
         ),
+        **all_forms,
     )
+
+
+@bp.get("/cases/<int:case_id>")
+@resident_required
+def show(case_id: int) -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    return _case_page(_own_case(case_id, now.date()), now)
+
+
+REFUSALS = {
+    "window_closed": _l(
+        "It is more than 15 days since this was resolved, so it cannot be opened again. "
+        "Please tell us about the problem as a new request."
+    ),
+    "already_rated": _l("You have already rated how this was handled."),
+    "not_allowed": _l("That cannot be done now. This page shows what you can do."),
+}
+
+
+def _refuse(case: Case, error: ActionRefused) -> ResponseReturnValue:
+    flash(str(REFUSALS.get(error.code, REFUSALS["not_allowed"])), "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _done(case: Case, message: str) -> ResponseReturnValue:
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/reply")
+@resident_required
+def reply(case_id: int) -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    case = _own_case(case_id, now.date())
+    try:
+        require_allowed(db.session, case, REPLY, now)
+    except ActionRefused as error:
+        return _refuse(case, error)
+    form = ReplyForm(prefix="reply")
+    if not form.validate_on_submit():
+        return _case_page(case, now, reply_form=form)
+    was_waiting = case.status == CaseStatus.WAITING
+    case_actions.reply(db.session, case, actor=current_user, text=form.text.data, now=now)
+    if was_waiting:
+        return _done(case, _("Thank you. We have your reply, and work on it has started again."))
+    return _done(case, _("Thank you. We have your reply."))
+
+
+@bp.post("/cases/<int:case_id>/confirm")
+@resident_required
+def confirm(case_id: int) -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    case = _own_case(case_id, now.date())
+    try:
+        case_actions.confirm(db.session, case, actor=current_user, now=now)
+    except ActionRefused as error:
+        return _refuse(case, error)
+    return _done(case, _("Thank you. It is now closed."))
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@resident_required
+def reopen(case_id: int) -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    case = _own_case(case_id, now.date())
+    try:
+        require_allowed(db.session, case, REOPEN, now)
+    except ActionRefused as error:
+        return _refuse(case, error)
+    form = ReopenForm(prefix="reopen")
+    if not form.validate_on_submit():
+        return _case_page(case, now, reopen_form=form)
+    case_actions.reopen(db.session, case, actor=current_user, reason=form.reason.data, now=now)
+    return _done(case, _("It is open again. We will look at it once more."))
+
+
+@bp.post("/cases/<int:case_id>/rating")
+@resident_required
+def rate(case_id: int) -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    case = _own_case(case_id, now.date())
+    try:
+        require_allowed(db.session, case, RATE, now)
+    except ActionRefused as error:
+        return _refuse(case, error)
+    form = RatingForm(prefix="rating")
+    if not form.validate_on_submit():
+        return _case_page(case, now, rating_form=form)
+    reopened_before, level = case.reopen_count, Satisfaction(form.level.data)
+    case_actions.rate(
+        db.session,
+        case,
+        actor=current_user,
+        level=level,
+        comment=form.comment.data,
+        now=now,
+    )
+    if case.reopen_count > reopened_before:
+        return _done(case, _("Thank you. We are sorry: it is open again and we will look at it."))
+    if level is Satisfaction.DISSATISFIED:
+        return _done(case, _("Thank you. We are sorry: a senior officer will look at it."))
+    return _done(case, _("Thank you for your rating."))

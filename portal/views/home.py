@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, Case, Role
-from portal.services.access import cases_for
+from portal.models import Role
+from portal.services.guardians import valid_guardianships
+from portal.services.home import home_summary
 from portal.views.acting import acting_for
 
 bp = Blueprint("home", __name__)
@@ -20,16 +21,16 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index() -> ResponseReturnValue:
     if not current_user.is_authenticated or current_user.role not in (Role.RESIDENT, Role.GUARDIAN):
-        return render_template(
-            "home/welcome.html", title=_("Services for disabled residents")
-        )
+        return render_template("home/welcome.html", title=_("Services for disabled residents"))
     today = datetime.now(UTC).date()
+    if current_user.role == Role.GUARDIAN and not valid_guardianships(
+        db.session, current_user, today
+    ):
+        return render_template("acting/choose.html", title=_("Who are you acting for?"), grants=[])
     resident = acting_for(today)
-    open_cases = db.session.scalars(
-        cases_for(db.session, current_user, today)
-        .where(Case.resident_id == resident.id, Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.created_at.desc())
-    ).all()
     return render_template(
-        "home/index.html", title=_("Your home page"), resident=resident, open_cases=open_cases
+        "home/index.html",
+        title=_("Your home page"),
+        resident=resident,
+        summary=home_summary(db.session, resident),
     )

@@ -37,4 +37,8 @@ def menu() -> list[tuple[str, LazyString, bool]]:
 
 
 def init_app(app: Flask) -> None:
+    from portal.views.acting import banner
+
     app.jinja_env.globals["site_menu"] = menu
+    app.jinja_env.globals["acting_banner"] = banner
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions

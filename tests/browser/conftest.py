@@ -139,10 +139,15 @@ def fresh_world(app: Flask) -> World:
 
 @pytest.fixture
 def page_as(new_context: NewContext, world: World) -> Callable[..., Page]:
-    """A page signed in as `role` ("anonymous", "resident" or "staff") by session cookie."""
+    """A page signed in as `role` (see support.ROLES) by session cookie."""
 
     def make(role: str, viewport: str = "mobile", locale: str = "zh_CN", **kw: object) -> Page:
-        logins = {"anonymous": None, "resident": world.resident_login, "staff": world.staff_login}
+        logins = {
+            "anonymous": None,
+            "resident": world.resident_login,
+            "guardian": world.guardian_login,
+            "staff": world.staff_login,
+        }
         login = logins[role]
         return new_context(viewport=viewport, locale=locale, login=login, **kw).new_page()
 

@@ -19,8 +19,17 @@ from playwright.sync_api import BrowserContext, Page
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import NeedItem, Role
-from tests.factories import create_area, create_case, create_resident_user, create_user
+from portal.models import AreaLevel, CaseType, NeedItem, Role
+from tests.case_factories import create_resolved_case
+from tests.factories import (
+    create_area,
+    create_case,
+    create_guardianship,
+    create_resident,
+    create_resident_user,
+    create_user,
+)
+from tests.plan_factories import create_delivered_plan
 
 #: Chromium flags that work on these machines (docs/accessibility.md).
 ARGS = [
@@ -76,6 +85,13 @@ class World:
     staff_login: str
     case_id: int | None
     case_reference: str | None
+    guardian_login: str = ""  # a guardian of the resident and of one more dependent
+    # The resident's current plan, awaiting agreement, with one delivered item and its delivery.
+    plan_id: int | None = None
+    plan_item_id: int | None = None
+    delivery_id: int | None = None
+    need_case_id: int | None = None  # a need (case of type NEED) of the resident
+    resolved_case_id: int | None = None  # a resolved complaint: confirm, rate, reopen
 
     @staticmethod
     def national(phone: str) -> str:
@@ -91,12 +107,30 @@ def build_world(with_case: bool = True) -> World:
         area, name="张秀英", quiet_hours_start=time(0, 0), quiet_hours_end=time(0, 0)
     )
     staff = create_user(Role.VILLAGE_WORKER, area_id=area.id, name="李建国")
+    guardian = create_user(Role.GUARDIAN, name="张文")
+    create_guardianship(guardian, resident)
+    create_guardianship(guardian, create_resident(area, name="张小文", disability_category=5))
     case = None
     if with_case:
         need_item = db.session.scalar(
             select(NeedItem).where(NeedItem.active, NeedItem.kind != "status").limit(1)
         )
         case = create_case(resident, filed_by=user, need_item=need_item)
+    # A township above the village, with contact details for the services directory.
+    township = create_area(
+        level=AreaLevel.TOWNSHIP,
+        name_zh="幸福镇",
+        name_en="Xingfu Town",
+        service_phone="0817-5550123",
+        service_address="幸福镇人民路1号",
+    )
+    area.parent_id = township.id
+    need = None
+    if with_case:
+        wheelchair = db.session.scalar(select(NeedItem).where(NeedItem.code == "ACC.WHEELCHAIR"))
+        need = create_case(resident, filed_by=user, case_type=CaseType.NEED, need_item=wheelchair)
+    plan, plan_item, delivery = create_delivered_plan(resident)
+    resolved = create_resolved_case(resident, filed_by=user) if with_case else None
     db.session.commit()
     return World(
         area_id=area.id,
@@ -107,6 +141,12 @@ def build_world(with_case: bool = True) -> World:
         staff_login=staff.get_id(),
         case_id=case.id if case else None,
         case_reference=case.reference if case else None,
+        guardian_login=guardian.get_id(),
+        plan_id=plan.id,
+        plan_item_id=plan_item.id,
+        delivery_id=delivery.id,
+        need_case_id=need.id if need else None,
+        resolved_case_id=resolved.id if resolved else None,
     )
 
 
@@ -123,14 +163,23 @@ def translate(app: Flask, locale: str, message: str, **params: Any) -> str:
 @dataclass(frozen=True)
 class PageSpec:
     name: str
-    role: str  # "anonymous", "resident" or "staff"
-    path: str  # may hold {case_id}
+    role: str  # "anonymous", "resident", "guardian" or "staff"
+    path: str  # may hold {case_id}, {need_case_id}, {plan_item_id}, {delivery_id}...
     endpoint: str | None  # the url_map endpoint this page covers (None: an error page)
     status: int = 200
     submit_empty: bool = False  # then submit the page's form empty: the error state
+    clear_form: bool = False  # empty a prefilled form (radios, boxes, text) before that submit
+    form_selector: str = "main form"  # which form to submit empty, on pages with several
+    prepare: Callable[[Page, World], None] | None = None  # steps before the page can be seen
 
     def url(self, world: World) -> str:
-        return self.path.format(case_id=world.case_id)
+        return self.path.format(
+            case_id=world.case_id,
+            need_case_id=world.need_case_id,
+            plan_item_id=world.plan_item_id,
+            delivery_id=world.delivery_id,
+            resolved_case_id=world.resolved_case_id,
+        )
 
 
 PAGES = [
@@ -139,38 +188,172 @@ PAGES = [
     PageSpec(
         "anonymous-sign-in-errors", "anonymous", "/sign-in", "auth.sign_in", submit_empty=True
     ),
+    PageSpec(
+        "anonymous-sign-in-password", "anonymous", "/sign-in/password", "auth.sign_in_password"
+    ),
+    PageSpec(
+        "anonymous-sign-in-password-errors",
+        "anonymous",
+        "/sign-in/password",
+        "auth.sign_in_password",
+        submit_empty=True,
+    ),
+    PageSpec(
+        "anonymous-sign-in-code",
+        "anonymous",
+        "/sign-in/code",
+        "auth.enter_code",
+        prepare=lambda page, world: ask_for_code(page, world.resident_phone),
+    ),
+    PageSpec(
+        "anonymous-sign-in-code-errors",
+        "anonymous",
+        "/sign-in/code",
+        "auth.enter_code",
+        submit_empty=True,
+        form_selector="main #code-form",
+        prepare=lambda page, world: ask_for_code(page, world.resident_phone),
+    ),
     PageSpec("anonymous-not-found", "anonymous", "/no-such-page", None, status=404),
     PageSpec("resident-home", "resident", "/", "home.index"),
     PageSpec("resident-new-case", "resident", "/cases/new", "cases.new"),
     PageSpec("resident-new-case-errors", "resident", "/cases/new", "cases.new", submit_empty=True),
     PageSpec("resident-case", "resident", "/cases/{case_id}", "cases.show"),
+    PageSpec("resident-cases", "resident", "/cases", "cases.index"),
+    PageSpec(
+        "resident-case-reply-errors",
+        "resident",
+        "/cases/{case_id}",
+        "cases.show",
+        submit_empty=True,
+        form_selector="main #reply-form",
+    ),
+    PageSpec("resident-case-resolved", "resident", "/cases/{resolved_case_id}", "cases.show"),
+    PageSpec(
+        "resident-case-rating-errors",
+        "resident",
+        "/cases/{resolved_case_id}",
+        "cases.show",
+        submit_empty=True,
+        form_selector="main #rating-form",
+    ),
     PageSpec("resident-forbidden", "resident", "/admin/", None, status=403),
+    PageSpec("resident-acting-for-me", "resident", "/acting-for-me", "acting.guardians"),
+    PageSpec("guardian-acting-for", "guardian", "/acting-for", "acting.choose"),
+    PageSpec("resident-needs", "resident", "/needs", "needs.index"),
+    PageSpec("resident-needs-catalogue", "resident", "/needs/catalogue", "needs.catalogue"),
+    PageSpec(
+        "resident-needs-search", "resident", "/needs/catalogue?q=wheelchair", "needs.catalogue"
+    ),
+    PageSpec("resident-need-new", "resident", "/needs/new", "needs.new"),
+    PageSpec("resident-need-new-errors", "resident", "/needs/new", "needs.new", submit_empty=True),
+    PageSpec("resident-need", "resident", "/needs/{need_case_id}", "needs.show"),
+    PageSpec("resident-services", "resident", "/services", "directory.index"),
+    PageSpec("anonymous-services", "anonymous", "/services", "directory.index"),
+    PageSpec("resident-settings", "resident", "/settings", "settings.edit"),
+    PageSpec(
+        "resident-settings-errors",
+        "resident",
+        "/settings",
+        "settings.edit",
+        submit_empty=True,
+        clear_form=True,
+        form_selector="main form:first-of-type",
+    ),
+    PageSpec("resident-plan", "resident", "/plan", "plan.show"),
+    PageSpec("resident-plan-errors", "resident", "/plan", "plan.show", submit_empty=True),
+    PageSpec(
+        "resident-plan-item-correction",
+        "resident",
+        "/plan/items/{plan_item_id}/correction",
+        "plan.correct_item",
+    ),
+    PageSpec(
+        "resident-plan-item-correction-errors",
+        "resident",
+        "/plan/items/{plan_item_id}/correction",
+        "plan.correct_item",
+        submit_empty=True,
+    ),
+    PageSpec("resident-record", "resident", "/record", "record.show"),
+    PageSpec("resident-record-correction", "resident", "/record/correction", "record.correct"),
+    PageSpec(
+        "resident-record-correction-errors",
+        "resident",
+        "/record/correction",
+        "record.correct",
+        submit_empty=True,
+    ),
+    PageSpec(
+        "resident-delivery-rating",
+        "resident",
+        "/plan/deliveries/{delivery_id}/rating",
+        "ratings.rate_delivery",
+    ),
+    PageSpec(
+        "resident-delivery-rating-errors",
+        "resident",
+        "/plan/deliveries/{delivery_id}/rating",
+        "ratings.rate_delivery",
+        submit_empty=True,
+    ),
+    PageSpec("resident-plan-rating", "resident", "/plan/rating", "ratings.rate_plan"),
+    PageSpec(
+        "resident-plan-rating-errors",
+        "resident",
+        "/plan/rating",
+        "ratings.rate_plan",
+        submit_empty=True,
+    ),
     PageSpec("staff-queue", "staff", "/admin/", "admin.queue"),
     PageSpec("staff-case", "staff", "/admin/cases/{case_id}", "admin.case"),
     PageSpec("staff-outbox", "staff", "/admin/outbox", "admin.outbox"),
 ]
 PAGE_IDS = [p.name for p in PAGES]
 ERROR_STATE_PAGES = [p for p in PAGES if p.submit_empty]
-ROLES = ("anonymous", "resident", "staff")
+ROLES = ("anonymous", "resident", "guardian", "staff")
 #: GET routes that are not pages: static files and the load balancers' health check.
 NOT_PAGES = {"static", "health.healthz"}
 
 
 def open_page(page: Page, spec: PageSpec, world: World) -> None:
     """Navigate to `spec` in its state (after an empty submit when asked) and check the status."""
+    if spec.prepare is not None:
+        spec.prepare(page, world)
     response = page.goto(spec.url(world))
     assert response is not None and response.status == spec.status, (
         f"{spec.name}: {response.status if response else 'no response'} != {spec.status}"
     )
     if spec.submit_empty:
+        if spec.clear_form:
+            page.evaluate(CLEAR_FORM_JS)
         with page.expect_navigation():
-            page.locator("main form button[type=submit]").click()
+            page.locator(f"{spec.form_selector} button[type=submit]").click()
         assert page.locator(".error-summary").count() == 1, f"{spec.name}: no error summary"
 
 
-def sign_in(page: Page, phone: str, password: str) -> None:
-    """Sign in through the real form, typing the number as a resident would."""
+#: Empties the first form in main: what a person who answered nothing would send.
+CLEAR_FORM_JS = """
+() => {
+  for (const el of document.querySelector('main form').elements) {
+    if (el.type === 'radio' || el.type === 'checkbox') el.checked = false;
+    else if (['text', 'time', 'tel', 'number', 'textarea'].includes(el.type)) el.value = '';
+  }
+}
+"""
+
+
+def ask_for_code(page: Page, phone: str) -> None:
+    """Step 1 of signing in with a code: type the number and ask for a code."""
     page.goto("/sign-in")
+    page.fill("#phone", World.national(phone))
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+
+def sign_in(page: Page, phone: str, password: str) -> None:
+    """Sign in through the real password form, typing the number as a resident would."""
+    page.goto("/sign-in/password")
     page.fill("#phone", World.national(phone))
     page.fill("#password", password)
     with page.expect_navigation():

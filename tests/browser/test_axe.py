@@ -17,6 +17,7 @@ from tests.browser.support import (
     NOT_PAGES,
     PAGE_IDS,
     PAGES,
+    ROLES,
     PageSpec,
     World,
     assert_no_axe_violations,
@@ -50,7 +51,7 @@ def test_every_get_route_is_in_the_page_list(app: Flask) -> None:
 
 
 def test_the_page_list_has_each_role_and_an_error_page() -> None:
-    assert {spec.role for spec in PAGES} == {"anonymous", "resident", "staff"}
+    assert {spec.role for spec in PAGES} == set(ROLES)
     assert any(spec.status == 404 for spec in PAGES)
     assert any(spec.submit_empty for spec in PAGES)
 

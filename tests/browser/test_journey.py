@@ -60,6 +60,8 @@ def test_resident_files_a_complaint_and_the_village_worker_sees_it(
     page.locator("main").get_by_role("link", name=t("Sign in")).click()
     expect(page).to_have_url(re.compile(r"/sign-in$"))
     assert_no_axe_violations(page, "sign-in")
+    page.locator("main").get_by_role("link", name=t("Sign in with a password instead")).click()
+    expect(page).to_have_url(re.compile(r"/sign-in/password$"))
     page.get_by_label(t("Mobile phone number")).fill(World.national(fresh_world.resident_phone))
     page.get_by_label(t("Password")).fill(PASSWORD)
     _submit(page, t("Sign in"))
@@ -124,7 +126,7 @@ def test_resident_files_a_complaint_and_the_village_worker_sees_it(
 
     # The village worker, in a new context, signs in the same way and finds the case.
     staff = new_context(viewport="desktop", locale=locale).new_page()
-    staff.goto("/sign-in")
+    staff.goto("/sign-in/password")
     staff.get_by_label(t("Mobile phone number")).fill(World.national(fresh_world.staff_phone))
     staff.get_by_label(t("Password")).fill(PASSWORD)
     _submit(staff, t("Sign in"))

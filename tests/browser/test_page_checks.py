@@ -351,7 +351,7 @@ def test_sign_in_allows_paste_and_password_managers(
 ) -> None:
     """A11Y-11 and A11Y-10: pasting is never blocked; autocomplete tokens let managers fill in."""
     page = page_as("anonymous", locale=locale)
-    page.goto("/sign-in")
+    page.goto("/sign-in/password")
     for selector in ("#phone", "#password"):
         prevented = page.evaluate(
             """(selector) => {

@@ -1,6 +1,5 @@
 """The real job path: inline after commit without Redis, through RQ with it."""
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import fakeredis
@@ -15,6 +14,7 @@ from portal.jobs.deliver import deliver
 from portal.jobs.periodic import requeue_notifications
 from portal.jobs.queue import QUEUE_NOTIFY, QUEUES
 from portal.models import Channel, Notification, NotificationStatus
+from tests.conftest import redis_url
 from tests.factories import create_case, create_resident
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("app")
 
 @pytest.fixture
 def redis_conn():
-    url = os.environ.get("TEST_REDIS_URL")
+    url = redis_url()
     connection = Redis.from_url(url) if url else fakeredis.FakeRedis()
     connection.flushdb()
     yield connection

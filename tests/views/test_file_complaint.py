@@ -157,7 +157,7 @@ def test_guardian_files_for_their_dependent(client_request):
     db.session.commit()
     client_request.login(guardian)
     page = client_request.get("/cases/new")
-    assert dependent.name in page.find(class_="acting-for").get_text()
+    assert dependent.name in page.find(class_="acting-banner").get_text()
     client_request.post("/cases/new", dict(VALID, category=_category_code()))
     case = db.session.scalars(select(Case)).one()
     assert case.resident_id == dependent.id

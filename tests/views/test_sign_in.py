@@ -7,7 +7,7 @@ from tests.html import error_summary, field_error
 
 
 def test_sign_in_page_is_plain_and_accessible(client_request):
-    page = client_request.get("/sign-in")
+    page = client_request.get("/sign-in/password")
     form = page.find("form", attrs={"novalidate": True})
     assert form is not None
     assert page.find(id="phone")["autocomplete"] == "username"
@@ -19,7 +19,7 @@ def test_sign_in_page_is_plain_and_accessible(client_request):
 def test_resident_signs_in_with_phone_and_password(client_request, typed):
     user, _ = create_resident_user(phone="+8613800000001")
     db.session.commit()
-    client_request.post("/sign-in", {"phone": typed, "password": PASSWORD})
+    client_request.post("/sign-in/password", {"phone": typed, "password": PASSWORD})
     assert client_request.response.location == "/"
     page = client_request.get("/")
     assert page.find("h1").get_text(strip=True) in {"Your home page", "您的主页"}
@@ -28,7 +28,7 @@ def test_resident_signs_in_with_phone_and_password(client_request, typed):
 def test_staff_land_on_the_queue(client_request):
     create_user(Role.VILLAGE_WORKER, phone="+8613800000010")
     db.session.commit()
-    client_request.post("/sign-in", {"phone": "13800000010", "password": PASSWORD})
+    client_request.post("/sign-in/password", {"phone": "13800000010", "password": PASSWORD})
     assert client_request.response.location == "/admin/"
 
 
@@ -47,7 +47,7 @@ def test_sign_in_errors_are_beside_the_field_and_keep_the_phone(
     create_resident_user(phone="+8613800000001")
     db.session.commit()
     client_request.set_locale("en")
-    page = client_request.post("/sign-in", data, expected_status=200)
+    page = client_request.post("/sign-in/password", data, expected_status=200)
     assert page.title.get_text().startswith("Error:")
     assert message in field_error(page, field)
     assert any(message in text for text in error_summary(page))
@@ -57,7 +57,9 @@ def test_sign_in_errors_are_beside_the_field_and_keep_the_phone(
 
 def test_sign_in_errors_are_translated(client_request):
     client_request.set_locale("zh_CN")
-    page = client_request.post("/sign-in", {"phone": "", "password": ""}, expected_status=200)
+    page = client_request.post(
+        "/sign-in/password", {"phone": "", "password": ""}, expected_status=200
+    )
     assert page.title.get_text().startswith("错误：")
     assert "请" in field_error(page, "phone")
 
@@ -76,5 +78,5 @@ def test_inactive_accounts_cannot_sign_in(client_request):
     user.active = False
     db.session.commit()
     client_request.post(
-        "/sign-in", {"phone": "13800000001", "password": PASSWORD}, expected_status=200
+        "/sign-in/password", {"phone": "13800000001", "password": PASSWORD}, expected_status=200
     )

@@ -1,0 +1,101 @@
+"""Needs (问需): the catalogue a resident chooses from, and withdrawing a need.
+
+A need is a case of type NEED in the one case queue; filing goes through
+`portal.services.cases.file_case`, like every other case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from portal.models import Case, CaseEvent, CaseStatus, EventKind, NeedItem, Resident, User
+from portal.models.base import AnySession
+from portal.services.cases import append_event
+
+#: Catalogue kinds a resident can ask for ("status" items only describe a situation).
+REQUESTABLE_KINDS = ("need", "both")
+#: Longest search text we look for; longer input is cut, never refused.
+SEARCH_LIMIT = 100
+
+
+class CaseNotOpenError(ValueError):
+    """The case is already resolved, closed or withdrawn."""
+
+
+def requestable_items(session: AnySession, query: str | None = None) -> list[NeedItem]:
+    """Active items a resident may ask for, in catalogue order, optionally matching `query`.
+
+    The search looks in both languages' names, ignoring case, wherever the words appear.
+    """
+    select_items = select(NeedItem).where(NeedItem.active, NeedItem.kind.in_(REQUESTABLE_KINDS))
+    text = (query or "").strip()[:SEARCH_LIMIT].lower()
+    if text:
+        select_items = select_items.where(
+            or_(
+                func.lower(NeedItem.name_en).contains(text, autoescape=True),
+                func.lower(NeedItem.name_zh).contains(text, autoescape=True),
+            )
+        )
+    return list(session.scalars(select_items.order_by(NeedItem.id)))
+
+
+def requestable_item(session: AnySession, code: str | None) -> NeedItem | None:
+    """The active, requestable item with `code`, or None."""
+    if not code:
+        return None
+    return session.scalar(
+        select(NeedItem).where(
+            NeedItem.code == code, NeedItem.active, NeedItem.kind.in_(REQUESTABLE_KINDS)
+        )
+    )
+
+
+def latest_public_replies(session: AnySession, case_ids: Iterable[int]) -> dict[int, CaseEvent]:
+    """The newest public staff reply of each case in `case_ids` that has one."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    replies = session.scalars(
+        select(CaseEvent)
+        .where(
+            CaseEvent.case_id.in_(ids),
+            CaseEvent.kind == EventKind.PUBLIC_REPLY,
+            CaseEvent.public.is_(True),
+        )
+        .order_by(CaseEvent.id)
+    )
+    return {reply.case_id: reply for reply in replies}
+
+
+def withdraw_case(
+    session: AnySession,
+    case: Case,
+    actor: User | None,
+    on_behalf_of: Resident | None,
+    reason: str | None,
+    now: datetime,
+) -> CaseEvent:
+    """Withdraw an open case at the resident's request: an event, then the status and clocks.
+
+    Raises `CaseNotOpenError` when the case is no longer open (withdrawn twice, or closed).
+    """
+    if not case.is_open:
+        raise CaseNotOpenError(f"case {case.id} is {case.status}")
+    event = append_event(
+        session,
+        case,
+        EventKind.WITHDRAWN,
+        now=now,
+        actor=actor,
+        body=reason or None,
+        on_behalf_of=on_behalf_of,
+        data={"from_status": case.status.value},
+    )
+    case.status = CaseStatus.WITHDRAWN
+    case.closed_at = now
+    case.next_sla_check_at = None
+    session.flush()
+    return event

@@ -1,0 +1,120 @@
+"""One-time sign-in codes: 6 digits, 5 minutes, a new one after 60 s, at most 5 tries.
+
+Codes are stored as keyed hashes; the plain code exists only in the message being sent.
+"""
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from portal.models import Channel, MessageChannel, Resident, SignInCode, User
+from portal.models.base import AnySession
+from portal.services.notifications import queue_message
+
+CODE_LENGTH = 6
+CODE_TTL = timedelta(minutes=5)
+RESEND_AFTER = timedelta(seconds=60)
+MAX_TRIES = 5
+
+
+class CodeCheck(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    TOO_MANY_TRIES = "too_many_tries"
+    NO_CODE = "no_code"
+
+
+def latest_code(session: AnySession, user: User) -> SignInCode | None:
+    """The user's newest code that was neither used nor replaced."""
+    return session.scalar(
+        select(SignInCode)
+        .where(
+            SignInCode.user_id == user.id,
+            SignInCode.used_at.is_(None),
+            SignInCode.revoked_at.is_(None),
+        )
+        .order_by(SignInCode.id.desc())
+        .limit(1)
+    )
+
+
+def seconds_until_resend(session: AnySession, user: User, now: datetime) -> int:
+    """How long before another code may be sent; 0 when one may be sent now."""
+    code = latest_code(session, user)
+    if code is None:
+        return 0
+    wait = code.created_at + RESEND_AFTER - now
+    return max(0, int(wait.total_seconds() + 0.999))
+
+
+def code_channel(session: AnySession, user: User) -> MessageChannel:
+    """A voice call for voice-first residents; a text message for everyone else.
+
+    A sign-in code is asked for by the person now, so a "no messages" preference does not
+    apply to it.
+    """
+    resident = session.get(Resident, user.resident_id) if user.resident_id else None
+    if resident is not None and resident.channel in (Channel.VOICE, Channel.BOTH):
+        return MessageChannel.VOICE
+    return MessageChannel.SMS
+
+
+def send_code(
+    session: AnySession, user: User, *, now: datetime, digest: Callable[[str], str]
+) -> SignInCode:
+    """Replace any earlier code with a new one and queue it to the user's phone."""
+    session.execute(
+        update(SignInCode)
+        .where(SignInCode.user_id == user.id, SignInCode.used_at.is_(None))
+        .where(SignInCode.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    plain = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
+    channel = code_channel(session, user)
+    code = SignInCode(
+        user_id=user.id,
+        code_hash=digest(f"sign-in:{user.id}:{plain}"),
+        channel=channel,
+        expires_at=now + CODE_TTL,
+        created_at=now,
+    )
+    session.add(code)
+    session.flush()
+    queue_message(
+        session,
+        dedupe_key=f"sign_in_code:{code.id}",
+        user_id=user.id,
+        resident_id=user.resident_id,
+        channel=channel,
+        to_phone=user.phone,
+        template="sign_in_code",
+        params={"code": plain},
+        language=user.language,
+        created_at=now,
+    )
+    return code
+
+
+def check_code(
+    session: AnySession, user: User, typed: str, *, now: datetime, digest: Callable[[str], str]
+) -> CodeCheck:
+    """Check a typed code; a right one is used up, a wrong one counts as a try."""
+    code = latest_code(session, user)
+    if code is None:
+        return CodeCheck.NO_CODE
+    if code.expires_at <= now:
+        return CodeCheck.EXPIRED
+    if code.attempts >= MAX_TRIES:
+        return CodeCheck.TOO_MANY_TRIES
+    if not secrets.compare_digest(code.code_hash, digest(f"sign-in:{user.id}:{typed}")):
+        code.attempts += 1
+        session.flush()
+        return CodeCheck.TOO_MANY_TRIES if code.attempts >= MAX_TRIES else CodeCheck.WRONG
+    code.used_at = now
+    session.flush()
+    return CodeCheck.OK

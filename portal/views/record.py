@@ -1,0 +1,142 @@
+"""My record: what the federation holds about me, and reporting an error in it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired
+
+from portal.auth import resident_required
+from portal.extensions import db
+from portal.forms import MaxChars, PlainText, strip_text
+from portal.i18n import current_locale
+from portal.models import BasicStatusRecord, CaseType, NeedItem, NeedsRecord
+from portal.services.cases import file_case
+from portal.services.labels import CATEGORIES, RECORD_PARTS, SURVEY_VALUES
+from portal.services.phones import mask_phone
+from portal.views.acting import acting_for
+
+bp = Blueprint("record", __name__)
+
+
+class RecordCorrectionForm(FlaskForm):
+    part = RadioField(
+        _l("Which part is wrong?"),
+        choices=[SelectChoice(key, label) for key, label in RECORD_PARTS.items()],
+        validate_choice=False,
+        validators=[
+            DataRequired(_l("Choose which part is wrong")),
+            AnyOf(list(RECORD_PARTS), _l("Choose which part is wrong")),
+        ],
+    )
+    what_is_wrong = TextAreaField(
+        _l("What is wrong?"),
+        filters=[strip_text],
+        validators=[DataRequired(_l("Tell us what is wrong")), MaxChars(1000), PlainText()],
+    )
+
+
+def _survey_answers(record: BasicStatusRecord, locale: str) -> list[tuple[str, str]]:
+    """The basic-status answers as (question, answer) pairs in plain words."""
+    yes, no = _("Yes"), _("No")
+    rows: list[tuple[str, str]] = []
+    if record.living_arrangement:
+        value = record.living_arrangement
+        rows.append((_("Who you live with"), str(SURVEY_VALUES.get(value, value))))
+    rows += [
+        (_("Minimum living allowance (dibao)"), yes if record.income_support else no),
+        (_("In work"), yes if record.employed else no),
+        (_("Medical insurance"), yes if record.medical_insurance else no),
+        (_("Pension insurance"), yes if record.pension_insurance else no),
+    ]
+    items = {
+        item.code: item
+        for item in db.session.scalars(
+            select(NeedItem).where(NeedItem.code.in_(list(record.answers or {})))
+        )
+    }
+    for code, answer in (record.answers or {}).items():
+        item = items.get(code)
+        rows.append((item.name(locale) if item else code, _answer_text(answer, yes, no)))
+    return rows
+
+
+def _answer_text(answer: Any, yes: str, no: str) -> str:
+    if isinstance(answer, bool):
+        return yes if answer else no
+    if answer is None:
+        return _("Not answered")
+    return str(SURVEY_VALUES.get(str(answer), answer))
+
+
+@bp.get("/record")
+@resident_required
+def show() -> ResponseReturnValue:
+    today = datetime.now(UTC).date()
+    resident = acting_for(today)
+    locale = current_locale()
+    status = db.session.scalar(
+        select(BasicStatusRecord).where(
+            BasicStatusRecord.resident_id == resident.id, BasicStatusRecord.year == today.year
+        )
+    )
+    needs = db.session.scalar(
+        select(NeedsRecord).where(
+            NeedsRecord.resident_id == resident.id, NeedsRecord.year == today.year
+        )
+    )
+    level = resident.disability_level
+    return render_template(
+        "record/show.html",
+        title=_("My record"),
+        resident=resident,
+        category=CATEGORIES.get(resident.disability_category, ""),
+        level=_("Level %(level)d", level=level) if level is not None else _("Not graded"),
+        phone=mask_phone(resident.phone) if resident.phone else None,
+        area_name=resident.area.name(locale),
+        status=status,
+        status_rows=_survey_answers(status, locale) if status else [],
+        needs=needs,
+        year=today.year,
+    )
+
+
+@bp.route("/record/correction", methods=["GET", "POST"])
+@resident_required
+def correct() -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    resident = acting_for(now.date())
+    form = RecordCorrectionForm()
+    if form.validate_on_submit():
+        locale = current_locale()
+        case = file_case(
+            db.session,
+            resident=resident,
+            filed_by=current_user,
+            case_type=CaseType.CORRECTION,
+            description=f"{RECORD_PARTS[form.part.data]}: {form.what_is_wrong.data}",
+            now=now,
+            language=locale,
+        )
+        db.session.commit()
+        flash(
+            _("We have received it. Your reference is %(reference)s.", reference=case.reference),
+            "success",
+        )
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template(
+        "record/correction.html",
+        title=_("Report an error in my record"),
+        resident=resident,
+        form=form,
+    )
