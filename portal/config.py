@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,10 @@ class BaseConfig:
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Signed-in sessions end after this long without a request (warning 2 minutes before).
+        self.PERMANENT_SESSION_LIFETIME = timedelta(
+            minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))
+        )
 
     # Fixed settings (not from the environment).
     PROJECT_ROOT = PROJECT_ROOT

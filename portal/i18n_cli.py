@@ -1,9 +1,10 @@
 """`flask translations`: keep the message catalogues in step with the code.
 
-    flask translations extract   # after adding or changing strings; lists what to translate
-    flask translations check     # in CI: fails on anything missing, untranslated or fuzzy
-    flask translations compile   # in the build: .po → .mo (the .mo files are not committed)
+flask translations extract   # after adding or changing strings; lists what to translate
+flask translations check     # in CI: fails on anything missing, untranslated or fuzzy
+flask translations compile   # in the build: .po → .mo (the .mo files are not committed)
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from bs4 import BeautifulSoup
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -32,12 +33,14 @@ class ClientRequest:
         self.client.set_cookie("wenxu_lang", locale)
 
     def get(self, url: str, expected_status: int = 200, **kw: Any) -> BeautifulSoup:
+        _forget_cached_user()
         self.response = self.client.get(url, **kw)
         return self._check(expected_status)
 
     def post(
         self, url: str, data: dict[str, Any] | None = None, expected_status: int = 302, **kw: Any
     ) -> BeautifulSoup:
+        _forget_cached_user()
         self.response = self.client.post(url, data=data or {}, **kw)
         return self._check(expected_status)
 
@@ -52,6 +55,16 @@ class ClientRequest:
         page = BeautifulSoup(response.get_data(as_text=True), "html5lib")
         check_page(page)
         return page
+
+
+def _forget_cached_user() -> None:
+    """Each request must load its user afresh, as it would in its own app context.
+
+    Tests hold one app context open across requests, so Flask-Login's cached `g._login_user`
+    would otherwise outlive a session that has ended.
+    """
+    if has_app_context():
+        g.pop("_login_user", None)
 
 
 def check_page(page: BeautifulSoup) -> None:

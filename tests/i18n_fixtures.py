@@ -4,6 +4,7 @@ Flask-Babel reads .mo files, which are built, not committed, and it caches a loc
 translations the first time a page uses them: compile before the app renders anything.
 Registered in tests/conftest.py with `pytest_plugins = ["tests.i18n_fixtures"]`.
 """
+
 from __future__ import annotations
 
 import pytest

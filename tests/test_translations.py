@@ -3,6 +3,7 @@
 The catalogue tests read the real translations/; the behaviour of extraction, checking and
 compiling is also tested on small trees in tmp_path, so they do not depend on today's strings.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Keep it small: a domestic SMS/voice provider must be able to stand beside Twilio (Twilio in
 mainland China needs whitelisted templates and has no two-way SMS).
 """
+
 from __future__ import annotations
 
 import logging

@@ -31,6 +31,7 @@ __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "seed_demo"]
 
 log = logging.getLogger(__name__)
 
+
 def seed_demo(session: AnySession, *, now: datetime, residents: int = 300) -> str:
     """Create the demo county and everything in it; returns a one-paragraph summary.
 

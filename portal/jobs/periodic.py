@@ -35,7 +35,16 @@ def requeue_notifications() -> int:
     return len(ids)
 
 
-PERIODIC_JOBS = (requeue_notifications,)
+def forget_old_drafts() -> int:
+    """Remove form drafts nobody came back for within a week."""
+    from portal.services.drafts import purge_drafts
+
+    removed = purge_drafts(db.session, datetime.now(UTC))
+    db.session.commit()
+    return removed
+
+
+PERIODIC_JOBS = (requeue_notifications, forget_old_drafts)
 
 
 def enqueue_periodic() -> None:

@@ -14,6 +14,7 @@ from portal.models.case import (
     SlaMark,
 )
 from portal.models.catalogue import NeedItem
+from portal.models.draft import FormDraft
 from portal.models.institution import Institution
 from portal.models.notification import MessageChannel, Notification, NotificationStatus
 from portal.models.plan import Delivery, ItemStatus, Plan, PlanItem, PlanPart, PlanStatus
@@ -51,6 +52,7 @@ __all__ = [
     "Delivery",
     "DisabilityCategory",
     "EventKind",
+    "FormDraft",
     "GivenAs",
     "GuardianKind",
     "GuardianScope",

@@ -1,4 +1,5 @@
 """One-time sign-in codes: stored as keyed hashes, never in plain text."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Translated display names for the enums users see."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -70,6 +71,7 @@ CATEGORIES: dict[int, LazyString] = {
 
 def case_type_noun(value: str) -> LazyString:
     return CASE_TYPE_NOUNS[value]
+
 
 EVENT_KINDS: dict[str, LazyString] = {
     "created": _l("Received"),

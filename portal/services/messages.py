@@ -2,6 +2,7 @@
 
 Jobs have no request, so rendering happens inside `force_locale(language)`.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Reference data every installation needs: the catalogue, SLA policies, the calendar."""
+
 from __future__ import annotations
 
 import csv

@@ -2,6 +2,7 @@
 
 Codes are stored as keyed hashes; the plain code exists only in the message being sent.
 """
+
 from __future__ import annotations
 
 import enum

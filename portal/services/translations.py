@@ -6,6 +6,7 @@ The English source strings are the msgids, so the `en` catalogue is filled in au
 (msgstr = msgid); `zh_CN` is translated by people. Files are rewritten only when their content
 changes, so running the extraction twice leaves no diff.
 """
+
 from __future__ import annotations
 
 import io

@@ -63,3 +63,51 @@ document.addEventListener("DOMContentLoaded", function () {
     start.focus();
   });
 });
+
+/* Session timeout warning (A11Y-27): two minutes before the session ends, a dialog offers one
+   tap to carry on. "Continue" (or closing the dialog) renews the session without leaving the
+   page, and focus goes back where it was. */
+(function () {
+  var dialog = document.getElementById("session-warning");
+  if (!dialog || typeof dialog.showModal !== "function" || !window.fetch) {
+    return;
+  }
+  var seconds = parseInt(dialog.getAttribute("data-session-seconds"), 10);
+  if (!(seconds > 150)) {
+    return;
+  }
+  var form = dialog.querySelector("form");
+  var timer = null;
+  var returnFocus = null;
+
+  function arm() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () {
+      returnFocus = document.activeElement;
+      dialog.showModal();
+      dialog.querySelector("button").focus();
+    }, (seconds - 120) * 1000);
+  }
+
+  function keepAlive() {
+    return window.fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    dialog.close();
+  });
+  dialog.addEventListener("close", function () {
+    keepAlive();
+    arm();
+    if (returnFocus && typeof returnFocus.focus === "function") {
+      returnFocus.focus();
+    }
+  });
+  arm();
+})();

@@ -19,6 +19,7 @@ from portal.views import (
     ratings,
     record,
     settings,
+    timeout,
 )
 
 
@@ -41,3 +42,4 @@ def register_views(app: Flask) -> None:
     errors.register(app)
     navigation.init_app(app)
     settings.init_app(app)
+    timeout.init_app(app)

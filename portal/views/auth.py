@@ -92,6 +92,7 @@ def _user_by_phone(e164: str) -> User | None:
 def _signed_in(user: User) -> ResponseReturnValue:
     user.last_sign_in_at = datetime.now(UTC)
     db.session.commit()
+    session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
     login_user(user)
     session.pop(PHONE_KEY, None)
     target = url_for("admin.queue") if user.is_staff else url_for("home.index")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +36,7 @@ from portal.services.cases import file_case
 from portal.services.labels import CASE_TYPE_NOUNS, CASE_TYPES, SATISFACTION
 from portal.views.acting import acting_for
 from portal.views.case_page import RatingForm, ReopenForm, ReplyForm, empty_forms, timeline
+from portal.views.timeout import restore_draft
 
 bp = Blueprint("cases", __name__)
 
@@ -92,7 +93,8 @@ def _category_choices(locale: str) -> list[SelectChoice]:
 def new() -> ResponseReturnValue:
     now = datetime.now(UTC)
     resident = acting_for(now.date())
-    form = CaseForm()
+    draft = restore_draft("cases.new") if request.method == "GET" else None
+    form = CaseForm(data=draft)
     form.category.choices = _category_choices(current_locale())
     if form.validate_on_submit():
         need_item = db.session.scalar(select(NeedItem).where(NeedItem.code == form.category.data))

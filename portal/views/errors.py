@@ -18,9 +18,12 @@ TITLES = {
 }
 
 
+def render_error(code: int) -> ResponseReturnValue:
+    title = TITLES.get(code, TITLES[500])
+    return render_template("error.html", title=title, code=code), code
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
-        code = error.code or 500
-        title = TITLES.get(code, TITLES[500])
-        return render_template("error.html", title=title, code=code), code
+        return render_error(error.code or 500)

@@ -3,6 +3,7 @@
 Entries whose endpoint does not exist (yet) are left out, so a journey appears in the menu as
 soon as its blueprint is registered.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app, request

@@ -32,6 +32,7 @@ from portal.services.needs import (
     withdraw_case,
 )
 from portal.views.acting import acting_for
+from portal.views.timeout import restore_draft
 
 bp = Blueprint("needs", __name__)
 
@@ -144,7 +145,8 @@ def new() -> ResponseReturnValue:
     now = datetime.now(UTC)
     resident = acting_for(now.date())
     locale = current_locale()
-    form = NeedForm()
+    draft = restore_draft("needs.new") if request.method == "GET" else None
+    form = NeedForm(data=draft)
     form.item.choices = _item_choices(locale)
     if request.method == "GET" and requestable_item(db.session, request.args.get("item")):
         form.item.data = request.args.get("item")

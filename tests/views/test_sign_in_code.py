@@ -1,8 +1,7 @@
 """Signing in with a one-time code sent by text message or voice call."""
 
-from datetime import UTC, datetime, timedelta
-
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine

@@ -1,0 +1,63 @@
+"""axe and reflow on every non-staff page in large text at 320 px wide, in both languages.
+
+Every resident, guardian and visitor page in `PAGES` (error states included) is opened with
+large text on in a 320×640 touch viewport: axe must find no violations (same rules as
+test_axe.py) and the page must not scroll sideways (WCAG 1.4.10 Reflow).
+
+Large text follows the signed-in resident's own record, else the `wenxu_display` cookie
+(portal/views/settings.py), so both are set: the record for the resident, the cookie for a
+visitor or a guardian. The `<html class="large-text">` check proves the mode is really on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from portal.extensions import db
+from portal.models import Resident
+from portal.services.settings import DisplayPrefs
+from portal.views.settings import DISPLAY_COOKIE
+from tests.browser.conftest import LiveServer
+from tests.browser.support import (
+    LOCALES,
+    PAGES,
+    PageSpec,
+    World,
+    assert_no_axe_violations,
+    open_page,
+)
+
+NARROW = {"width": 320, "height": 640}
+#: Every page a resident, a guardian or a visitor can see (staff pages are desktop tools).
+PUBLIC_PAGES = [spec for spec in PAGES if spec.role in ("resident", "anonymous", "guardian")]
+SCROLL_WIDTH = "document.documentElement.scrollWidth"
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+@pytest.mark.parametrize("spec", PUBLIC_PAGES, ids=[spec.name for spec in PUBLIC_PAGES])
+def test_large_text_page_at_320_px_has_no_axe_violations_and_reflows(
+    page_as: Callable[..., Page],
+    live_server: LiveServer,
+    world: World,
+    spec: PageSpec,
+    locale: str,
+) -> None:
+    resident = db.session.get(Resident, world.resident_id)
+    assert resident is not None
+    resident.large_text = True
+    db.session.commit()
+    page = page_as(spec.role, viewport="mobile", locale=locale, size=NARROW)
+    cookie = DisplayPrefs(large_text=True).to_cookie()
+    page.context.add_cookies([{"name": DISPLAY_COOKIE, "value": cookie, "url": live_server.url}])
+
+    open_page(page, spec, world)
+    label = f"{spec.name} [{locale}, large text, 320 px]"
+    assert page.evaluate("document.documentElement.classList.contains('large-text')"), (
+        f"{label}: large text is not on"
+    )
+    width = page.evaluate(SCROLL_WIDTH)
+    assert width <= NARROW["width"] + 1, f"{label}: scrollWidth {width} > 320, sideways scroll"
+    assert_no_axe_violations(page, label)
