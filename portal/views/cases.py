@@ -36,6 +36,7 @@ from portal.services.cases import file_case
 from portal.services.labels import CASE_TYPE_NOUNS, CASE_TYPES, SATISFACTION
 from portal.views.acting import acting_for
 from portal.views.case_page import RatingForm, ReopenForm, ReplyForm, empty_forms, timeline
+from portal.views.received import show_received
 from portal.views.timeout import restore_draft
 
 bp = Blueprint("cases", __name__)
@@ -113,14 +114,7 @@ def new() -> ResponseReturnValue:
                 language=current_locale(),
             )
             db.session.commit()
-            flash(
-                _(
-                    "We have received it. Your reference is %(reference)s.",
-                    reference=case.reference,
-                ),
-                "success",
-            )
-            return redirect(url_for("cases.show", case_id=case.id))
+            return show_received(case)
     return render_template(
         "cases/new.html", form=form, title=_("Tell us about a problem"), resident=resident
     )

@@ -30,6 +30,7 @@ from portal.services.plans import (
 )
 from portal.services.ratings import delivery_rating, plan_rating
 from portal.views.acting import acting_for
+from portal.views.received import show_received
 
 bp = Blueprint("plan", __name__)
 
@@ -137,11 +138,7 @@ def correct_item(item_id: int) -> ResponseReturnValue:
             language=locale,
         )
         db.session.commit()
-        flash(
-            _("We have received it. Your reference is %(reference)s.", reference=case.reference),
-            "success",
-        )
-        return redirect(url_for("cases.show", case_id=case.id))
+        return show_received(case)
     return render_template(
         "plan/correction.html",
         title=_("Tell us what is not right"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +25,7 @@ from portal.services.cases import file_case
 from portal.services.labels import CATEGORIES, RECORD_PARTS, SURVEY_VALUES
 from portal.services.phones import mask_phone
 from portal.views.acting import acting_for
+from portal.views.received import show_received
 
 bp = Blueprint("record", __name__)
 
@@ -129,11 +130,7 @@ def correct() -> ResponseReturnValue:
             language=locale,
         )
         db.session.commit()
-        flash(
-            _("We have received it. Your reference is %(reference)s.", reference=case.reference),
-            "success",
-        )
-        return redirect(url_for("cases.show", case_id=case.id))
+        return show_received(case)
     return render_template(
         "record/correction.html",
         title=_("Report an error in my record"),

@@ -1,8 +1,8 @@
-"""axe and reflow on every non-staff page in large text at 320 px wide, in both languages.
+"""axe and reflow on every non-staff page at 320 px wide, normal and large text, both languages.
 
-Every resident, guardian and visitor page in `PAGES` (error states included) is opened with
-large text on in a 320×640 touch viewport: axe must find no violations (same rules as
-test_axe.py) and the page must not scroll sideways (WCAG 1.4.10 Reflow).
+Every resident, guardian and visitor page in `PAGES` (error states included) is opened in a
+320×640 touch viewport, with normal and with large text: axe must find no violations (same
+rules as test_axe.py) and the page must not scroll sideways (WCAG 1.4.10 Reflow).
 
 Large text follows the signed-in resident's own record, else the `wenxu_display` cookie
 (portal/views/settings.py), so both are set: the record for the resident, the cookie for a
@@ -38,26 +38,28 @@ SCROLL_WIDTH = "document.documentElement.scrollWidth"
 
 @pytest.mark.parametrize("locale", list(LOCALES))
 @pytest.mark.parametrize("spec", PUBLIC_PAGES, ids=[spec.name for spec in PUBLIC_PAGES])
-def test_large_text_page_at_320_px_has_no_axe_violations_and_reflows(
+def test_page_at_320_px_has_no_axe_violations_and_reflows(
     page_as: Callable[..., Page],
     live_server: LiveServer,
     world: World,
     spec: PageSpec,
     locale: str,
 ) -> None:
+    """Normal text, then large text, in one browser context (contexts are the slow part)."""
+    page = page_as(spec.role, viewport="mobile", locale=locale, size=NARROW)
     resident = db.session.get(Resident, world.resident_id)
     assert resident is not None
-    resident.large_text = True
-    db.session.commit()
-    page = page_as(spec.role, viewport="mobile", locale=locale, size=NARROW)
-    cookie = DisplayPrefs(large_text=True).to_cookie()
-    page.context.add_cookies([{"name": DISPLAY_COOKIE, "value": cookie, "url": live_server.url}])
-
-    open_page(page, spec, world)
-    label = f"{spec.name} [{locale}, large text, 320 px]"
-    assert page.evaluate("document.documentElement.classList.contains('large-text')"), (
-        f"{label}: large text is not on"
-    )
-    width = page.evaluate(SCROLL_WIDTH)
-    assert width <= NARROW["width"] + 1, f"{label}: scrollWidth {width} > 320, sideways scroll"
-    assert_no_axe_violations(page, label)
+    for large in (False, True):
+        resident.large_text = large
+        db.session.commit()
+        cookie = DisplayPrefs(large_text=large).to_cookie()
+        page.context.add_cookies(
+            [{"name": DISPLAY_COOKIE, "value": cookie, "url": live_server.url}]
+        )
+        open_page(page, spec, world)
+        label = f"{spec.name} [{locale}, {'large' if large else 'normal'} text, 320 px]"
+        is_large = page.evaluate("document.documentElement.classList.contains('large-text')")
+        assert is_large is large, f"{label}: large text is {'off' if large else 'on'}"
+        width = page.evaluate(SCROLL_WIDTH)
+        assert width <= NARROW["width"] + 1, f"{label}: scrollWidth {width} > 320"
+        assert_no_axe_violations(page, label)
