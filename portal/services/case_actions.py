@@ -16,10 +16,8 @@ from portal.models import (
     CaseEvent,
     CaseStatus,
     EventKind,
-    GivenAs,
     Rating,
     Resident,
-    Role,
     Satisfaction,
     SlaPolicy,
     User,
@@ -27,6 +25,7 @@ from portal.models import (
 from portal.models.base import AnySession
 from portal.services.cases import append_event
 from portal.services.deadlines import Unit, extend_for_pause
+from portal.services.ratings import given_as
 from portal.services.sla import close_of_business, deadlines_for, load_calendar, local_zone
 
 REPLY, CONFIRM, REOPEN, RATE = "reply", "confirm", "reopen", "rate"
@@ -217,15 +216,6 @@ def _reopen(
     return event
 
 
-def given_as(actor: User, case: Case) -> GivenAs:
-    """Whether the resident rated themselves or a guardian or agent rated for them."""
-    if actor.role == Role.RESIDENT and actor.resident_id == case.resident_id:
-        return GivenAs.RESIDENT
-    if actor.role == Role.GUARDIAN:
-        return GivenAs.GUARDIAN
-    raise ValueError("only the resident or their guardian may rate a case")
-
-
 def rate(
     session: AnySession,
     case: Case,
@@ -243,7 +233,7 @@ def rate(
     """
     require_allowed(session, case, RATE, now)
     may_reopen = REOPEN in allowed_actions(session, case, now)
-    role = given_as(actor, case)
+    role = given_as(actor, case.resident)
     on_behalf = _for_whom(actor, case, session)
     rating = Rating(
         resident_id=case.resident_id,
