@@ -1,5 +1,7 @@
-"""axe on every page × {zh-CN, en} × {mobile 390×844, desktop 1280×800}: no violations (A11Y-37).
+"""The axe gate's own tests: the page list covers every route, and axe really catches faults.
 
+axe runs on every page × {zh-CN, en} × {mobile 390×844, desktop 1280×800} (A11Y-37) as the first
+check of `test_page_checks` in test_page_checks.py, on the same page load as the scripted checks.
 The page list is `PAGES` in support.py; the meta-test below fails when a GET route appears in
 `app.url_map` that the list does not cover, so a new page cannot escape the gate.
 """
@@ -13,27 +15,12 @@ from flask import Flask
 from playwright.sync_api import Page
 
 from tests.browser.support import (
-    LOCALES,
     NOT_PAGES,
-    PAGE_IDS,
     PAGES,
     ROLES,
-    PageSpec,
     World,
     assert_no_axe_violations,
-    open_page,
 )
-
-
-@pytest.mark.parametrize("viewport", ["mobile", "desktop"])
-@pytest.mark.parametrize("locale", list(LOCALES))
-@pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
-def test_page_has_no_axe_violations(
-    page_as: Callable[..., Page], world: World, spec: PageSpec, locale: str, viewport: str
-) -> None:
-    page = page_as(spec.role, viewport=viewport, locale=locale)
-    open_page(page, spec, world)
-    assert_no_axe_violations(page, f"{spec.name} [{locale}, {viewport}]")
 
 
 def test_every_get_route_is_in_the_page_list(app: Flask) -> None:

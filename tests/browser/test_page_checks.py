@@ -25,6 +25,7 @@ from tests.browser.support import (
     TABBABLES_JS,
     PageSpec,
     World,
+    assert_no_axe_violations,
     describe,
     open_page,
     translate,
@@ -172,10 +173,14 @@ def _active(page: Page) -> str:
 def test_page_checks(
     page_as: PageAs, world: World, spec: PageSpec, locale: str, viewport: str, subtests: Any
 ) -> None:
-    """Every page, locale and viewport: A11Y-01, -05, -19, -03, -22, -23, -17, -16 (in that
-    order, since the later ones move focus, resize or change the page)."""
+    """Every page, locale and viewport: axe first, on the page as loaded (A11Y-37), then
+    A11Y-01, -05, -19, -03, -22, -23, -17, -16 (in that order, since the later ones move focus,
+    resize or change the page). One page load serves all: browser contexts are the slow part."""
     page = page_as(spec.role, viewport=viewport, locale=locale)
     open_page(page, spec, world)
+
+    with subtests.test("axe: no violations"):
+        assert_no_axe_violations(page, f"{spec.name} [{locale}, {viewport}]")
 
     with subtests.test("A11Y-01 <html lang> is the locale"):
         assert page.evaluate("document.documentElement.lang") == LOCALES[locale]
