@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
 
+from portal.models.api_key import ApiKey
 from portal.models.area import Area, AreaLevel
 from portal.models.audit import AuditEvent
 from portal.models.base import Base
@@ -36,6 +37,7 @@ from portal.models.user import STAFF_ROLES, Role, User
 __all__ = [
     "OPEN_STATUSES",
     "STAFF_ROLES",
+    "ApiKey",
     "Area",
     "AreaLevel",
     "AuditEvent",

@@ -75,9 +75,22 @@ class Case(IdMixin, CreatedMixin, Base):
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     escalation_level: Mapped[int] = mapped_column(default=0)
+    # The area whose staff the case was last escalated to (one level up each time).
+    escalated_to_area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    urgent: Mapped[bool] = mapped_column(default=False)
     reopen_count: Mapped[int] = mapped_column(default=0)
+    extensions_used: Mapped[int] = mapped_column(default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    # Where a hotline (Open311) case is about, and the token its POST was answered with.
+    location: Mapped[str | None] = mapped_column(String(200))
+    open311_token: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # The resolution clock starts at filing and again at each reopening.
+    clock_started_at: Mapped[datetime | None]
     first_response_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
+    # The second clock: an answer is owed after each message from the resident.
+    reply_requested_at: Mapped[datetime | None]
+    reply_due_at: Mapped[datetime | None]
     next_sla_check_at: Mapped[datetime | None]
     first_responded_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
@@ -86,7 +99,8 @@ class Case(IdMixin, CreatedMixin, Base):
     calendar_unknown: Mapped[bool] = mapped_column(default=False)
 
     resident: Mapped[Resident] = relationship()
-    area: Mapped[Area] = relationship()
+    area: Mapped[Area] = relationship(foreign_keys=[area_id])
+    escalated_to_area: Mapped[Area | None] = relationship(foreign_keys=[escalated_to_area_id])
     need_item: Mapped[NeedItem | None] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
 
@@ -124,6 +138,9 @@ class EventKind(enum.StrEnum):
     RATED = "rated"
     REOPENED = "reopened"
     WITHDRAWN = "withdrawn"
+    EXTENDED = "extended"
+    MARKED_URGENT = "marked_urgent"
+    MERGED = "merged"
 
 
 class CaseEvent(IdMixin, CreatedMixin, Base):
@@ -151,5 +168,9 @@ class SlaMark(IdMixin, CreatedMixin, Base):
     __table_args__ = (UniqueConstraint("case_id", "clock", "level"),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
-    clock: Mapped[str] = mapped_column(String(16))  # first_response, resolution
+    # first_response, resolution, or reply:<event id> (one reply clock per resident message);
+    # a reopened case counts its resolution clock again as resolution:<reopen count>.
+    clock: Mapped[str] = mapped_column(String(32))
     level: Mapped[str] = mapped_column(String(16))  # warning, escalated_1, escalated_2
+    # True when the mark was written without acting, because a later level was already due.
+    superseded: Mapped[bool] = mapped_column(default=False)

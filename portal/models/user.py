@@ -56,6 +56,12 @@ class User(IdMixin, CreatedMixin, Base):
     # Bumped by "sign out of every device": sessions carrying an older value are refused.
     session_version: Mapped[int] = mapped_column(default=1)
     last_sign_in_at: Mapped[datetime | None]
+    # Second factor (RFC 6238), encrypted with FieldCipher; confirmed once a code was entered.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[datetime | None]
+    # The last time step a code was accepted for, so one code cannot be used twice.
+    totp_last_step: Mapped[int | None]
+    deactivated_at: Mapped[datetime | None]
 
     area: Mapped[Area | None] = relationship()
     institution: Mapped[Institution | None] = relationship()
