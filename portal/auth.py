@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.extensions import db, login_manager
-from portal.models import Role, User
+from portal.models import STAFF_ROLES, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 _hasher = PasswordHasher()
@@ -56,17 +56,30 @@ def init_app(app: Flask) -> None:
 
 
 def staff_required(view: F) -> F:
-    """Only staff accounts (any staff role) may use the view."""
+    """Only staff accounts (any staff role) may use the view; anyone else gets 404.
 
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_staff:
-            abort(403)
-        return view(*args, **kwargs)
+    404, not 403: the staff console does not admit to residents that a page exists.
+    """
+    return roles_required(*STAFF_ROLES)(view)
 
-    wrapped.staff_only = True  # type: ignore[attr-defined]
-    return wrapped  # type: ignore[return-value]
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Only the given staff roles may use the view (administrators always may); others 404."""
+    allowed = frozenset(roles) | {Role.ADMIN}
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in allowed:
+                abort(404)
+            return view(*args, **kwargs)
+
+        wrapped.staff_only = allowed <= STAFF_ROLES  # type: ignore[attr-defined]
+        wrapped.roles = allowed  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
 
 
 def resident_required(view: F) -> F:

@@ -44,7 +44,24 @@ def forget_old_drafts() -> int:
     return removed
 
 
-PERIODIC_JOBS = (requeue_notifications, forget_old_drafts)
+def sla_sweep() -> int:
+    """Warn and escalate cases whose next SLA check has come (see services.sweep)."""
+    from portal.services.sweep import sweep
+
+    result = sweep(db.session, datetime.now(UTC))
+    log.info(
+        "sla sweep",
+        extra={
+            "cases": result.cases,
+            "warnings": result.warnings,
+            "escalations": result.escalations,
+            "closed": result.closed,
+        },
+    )
+    return result.cases
+
+
+PERIODIC_JOBS = (sla_sweep, requeue_notifications, forget_old_drafts)
 
 
 def enqueue_periodic() -> None:

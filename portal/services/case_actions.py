@@ -1,8 +1,9 @@
 """What a resident (or their guardian) may do with a case once it is filed.
 
-Workflow as data: `RESIDENT_ACTIONS` says which actions each status allows; the case page shows
-only those forms and every service here refuses the rest. Each service appends events through
-`append_event`, rewrites the denormalised `Case` columns to match, and flushes; the view commits.
+The states and transitions come from `portal.services.workflow`; `RESIDENT_ACTIONS` is that
+table as the resident's case page needs it (the page shows only those forms, and every service
+here refuses the rest). Each service appends events through `append_event`, rewrites the
+denormalised `Case` columns to match, and flushes; the view commits.
 """
 
 from __future__ import annotations
@@ -18,43 +19,46 @@ from portal.models import (
     EventKind,
     Rating,
     Resident,
+    Role,
     Satisfaction,
-    SlaPolicy,
     User,
 )
 from portal.models.base import AnySession
+from portal.services import workflow
 from portal.services.cases import append_event
-from portal.services.deadlines import Unit, extend_for_pause
+from portal.services.escalation import escalate
 from portal.services.ratings import given_as
-from portal.services.sla import close_of_business, deadlines_for, load_calendar, local_zone
+from portal.services.sla import deadlines_for, local_zone
+from portal.services.sla_clocks import (
+    REOPEN_DAYS,
+    paused_since,
+    push_for_pause,
+    reschedule,
+    start_reply_clock,
+)
+from portal.services.workflow import Action, ActionRefused
 
 REPLY, CONFIRM, REOPEN, RATE = "reply", "confirm", "reopen", "rate"
+#: The case page's names for the workflow's resident actions.
+VERBS = {
+    REPLY: Action.RESIDENT_REPLY,
+    CONFIRM: Action.CONFIRM,
+    REOPEN: Action.REOPEN,
+    RATE: Action.RATE,
+}
 
 #: The actions a resident may take on a case in each status (time limits apply on top).
 RESIDENT_ACTIONS: dict[CaseStatus, frozenset[str]] = {
-    CaseStatus.NEW: frozenset({REPLY}),
-    CaseStatus.IN_PROGRESS: frozenset({REPLY}),
-    CaseStatus.WAITING: frozenset({REPLY}),
-    CaseStatus.RESOLVED: frozenset({CONFIRM, REOPEN, RATE}),
-    CaseStatus.CLOSED: frozenset({REOPEN, RATE}),
-    CaseStatus.WITHDRAWN: frozenset(),
+    status: frozenset(
+        verb for verb, action in VERBS.items() if action in workflow.allowed(Role.RESIDENT, status)
+    )
+    for status in CaseStatus
 }
-
-#: A resolved case can be reopened until the end of this many days after it was resolved.
-REOPEN_DAYS = 15
 
 #: Why a case was reopened or escalated, stored in `CaseEvent.data["reason"]`.
 DISSATISFIED_RATING = "dissatisfied_rating"
 DISSATISFIED_TWICE = "dissatisfied twice"
 DISSATISFIED_LATE = "dissatisfied after the reopening window"
-
-
-class ActionRefused(ValueError):
-    """The action is not allowed on this case now; `code` says why (`not_allowed`, ...)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def reopen_until(case: Case) -> date | None:
@@ -90,6 +94,7 @@ def allowed_actions(session: AnySession, case: Case, now: datetime) -> frozenset
 def require_allowed(session: AnySession, case: Case, action: str, now: datetime) -> None:
     if action in allowed_actions(session, case, now):
         return
+    workflow.check(VERBS[action], Role.RESIDENT, case.status)
     if action == REOPEN and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise ActionRefused("window_closed")
     if action == RATE and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
@@ -119,35 +124,17 @@ def reply(session: AnySession, case: Case, *, actor: User, text: str, now: datet
     )
     if case.status == CaseStatus.WAITING:
         _resume(session, case, actor=actor, on_behalf=on_behalf, now=now)
+    case.status = workflow.check(Action.RESIDENT_REPLY, Role.RESIDENT, case.status)
+    start_reply_clock(session, case, now)
+    reschedule(session, case)
     return event
 
 
 def _resume(
     session: AnySession, case: Case, *, actor: User, on_behalf: Resident | None, now: datetime
 ) -> None:
-    paused_from = session.scalar(
-        select(CaseEvent.created_at)
-        .where(CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.PAUSED)
-        .order_by(CaseEvent.id.desc())
-        .limit(1)
-    )
-    paused_from = min(paused_from or now, now)
-    policy = session.scalar(select(SlaPolicy).where(SlaPolicy.case_type == case.type.value))
-    calendar = load_calendar(session)
-    zone, closing = local_zone(), close_of_business()
-
-    def pushed(due: datetime | None, unit: str) -> datetime | None:
-        if due is None:
-            return None
-        at_close = closing if Unit(unit) is not Unit.HOURS else None
-        return extend_for_pause(
-            due, paused_from, now, Unit(unit), calendar, tz=zone, close_of_business=at_close
-        )
-
-    if policy is not None:
-        if case.first_responded_at is None:
-            case.first_response_due_at = pushed(case.first_response_due_at, policy.ack_unit)
-        case.resolve_due_at = pushed(case.resolve_due_at, policy.resolve_unit)
+    paused_from = min(paused_since(session, case) or now, now)
+    push_for_pause(session, case, paused_from, now)
     append_event(
         session,
         case,
@@ -157,8 +144,6 @@ def _resume(
         on_behalf_of=on_behalf,
         data={"paused_from": paused_from.isoformat()},
     )
-    case.status = CaseStatus.IN_PROGRESS
-    case.next_sla_check_at = case.next_due_at
 
 
 def confirm(session: AnySession, case: Case, *, actor: User, now: datetime) -> None:
@@ -173,7 +158,7 @@ def confirm(session: AnySession, case: Case, *, actor: User, now: datetime) -> N
         on_behalf_of=_for_whom(actor, case, session),
         data={"from": case.status.value, "to": CaseStatus.CLOSED.value, "confirmed": True},
     )
-    case.status = CaseStatus.CLOSED
+    case.status = workflow.check(Action.CONFIRM, Role.RESIDENT, case.status)
     case.closed_at = now
     case.next_sla_check_at = None
 
@@ -206,13 +191,14 @@ def _reopen(
         data={"reason": trigger},
     )
     deadlines = deadlines_for(session, case.type.value, now)
-    case.status = CaseStatus.IN_PROGRESS
+    case.status = workflow.check(Action.REOPEN, Role.RESIDENT, case.status)
     case.reopen_count += 1
     case.resolved_at = None
     case.closed_at = None
+    case.clock_started_at = now
     case.resolve_due_at = deadlines.resolution.due_at
     case.calendar_unknown = deadlines.calendar_unknown
-    case.next_sla_check_at = case.next_due_at
+    reschedule(session, case)
     return event
 
 
@@ -267,15 +253,13 @@ def rate(
                 now=now,
             )
         else:
-            append_event(
+            escalate(
                 session,
                 case,
-                EventKind.ESCALATED,
-                now=now,
                 actor=actor,
                 on_behalf_of=on_behalf,
-                data={"reason": DISSATISFIED_TWICE if case.reopen_count else DISSATISFIED_LATE},
+                reason=DISSATISFIED_TWICE if case.reopen_count else DISSATISFIED_LATE,
+                now=now,
             )
-            case.escalation_level += 1
     session.flush()
     return rating

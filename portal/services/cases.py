@@ -27,6 +27,7 @@ from portal.models import (
 from portal.models.base import AnySession
 from portal.services.notifications import notify_resident
 from portal.services.sla import deadlines_for, local_zone
+from portal.services.sla_clocks import reschedule
 
 
 class AppendOnlyError(RuntimeError):
@@ -70,13 +71,14 @@ def file_case(
         language=language,
         first_response_due_at=deadlines.first_response.due_at,
         resolve_due_at=deadlines.resolution.due_at,
-        next_sla_check_at=deadlines.first_response.due_at,
         calendar_unknown=deadlines.calendar_unknown,
+        clock_started_at=now,
         created_at=now,
     )
     session.add(case)
     session.flush()
     case.reference = make_reference(case.id, now)
+    reschedule(session, case)
     append_event(
         session,
         case,

@@ -21,6 +21,29 @@ TEMPLATES = {
         "Wenxu sign-in code: %(code)s. It works for 5 minutes. "
         "Never tell it to anyone, not even staff."
     ),
+    "staff_reply": _l(
+        "Wenxu: staff replied about %(reference)s: %(text)s Sign in or call 12385 to answer."
+    ),
+    "case_paused": _l(
+        "Wenxu: %(reference)s is waiting for you: %(text)s The deadline stops until you answer."
+    ),
+    "case_resumed": _l("Wenxu: work on %(reference)s has started again. We will reply by %(due)s."),
+    "case_extended": _l(
+        "Wenxu: the answer to %(reference)s will take longer: %(text)s New date: %(due)s."
+    ),
+    "case_resolved": _l(
+        "Wenxu: %(reference)s is resolved: %(text)s How satisfied are you? "
+        "Sign in to rate it, or call 12385."
+    ),
+    "case_merged": _l(
+        "Wenxu: %(reference)s was the same matter as %(other)s, so we will answer it there."
+    ),
+    "staff_sla_warning": _l(
+        "Wenxu: case %(reference)s needs an answer by %(due)s (two thirds of the time used)."
+    ),
+    "staff_escalated": _l(
+        "Wenxu: case %(reference)s has been escalated to you (level %(level)s). Please act on it."
+    ),
 }
 #: What a voice call says instead, where reading the text as written would not do.
 VOICE_TEMPLATES = {

@@ -11,9 +11,12 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from portal.models import Case, CaseEvent, CaseStatus, EventKind, NeedItem, Resident, User
+from portal.models import Case, CaseEvent, EventKind, NeedItem, Resident, Role, User
 from portal.models.base import AnySession
+from portal.services import workflow
 from portal.services.cases import append_event
+from portal.services.sla_clocks import stop_reply_clock
+from portal.services.workflow import Action
 
 #: Catalogue kinds a resident can ask for ("status" items only describe a situation).
 REQUESTABLE_KINDS = ("need", "both")
@@ -94,8 +97,9 @@ def withdraw_case(
         on_behalf_of=on_behalf_of,
         data={"from_status": case.status.value},
     )
-    case.status = CaseStatus.WITHDRAWN
+    case.status = workflow.check(Action.WITHDRAW, Role.RESIDENT, case.status)
     case.closed_at = now
+    stop_reply_clock(case)
     case.next_sla_check_at = None
     session.flush()
     return event

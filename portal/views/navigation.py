@@ -33,8 +33,14 @@ def menu() -> list[tuple[str, LazyString, bool]]:
     return [
         (endpoint, label, request.endpoint == endpoint)
         for endpoint, label in entries
-        if endpoint in current_app.view_functions
+        if endpoint in current_app.view_functions and _may_open(endpoint)
     ]
+
+
+def _may_open(endpoint: str) -> bool:
+    """Whether the signed-in user's role passes the view's `roles_required` (if any)."""
+    roles = getattr(current_app.view_functions[endpoint], "roles", None)
+    return roles is None or current_user.role in roles
 
 
 def init_app(app: Flask) -> None:

@@ -93,7 +93,7 @@ def test_residents_and_guardians_cannot_open_the_console(client_request, role, u
     user = create_user(role)
     db.session.commit()
     client_request.login(user)
-    client_request.get(url, expected_status=403)
+    client_request.get(url, expected_status=404)
 
 
 def test_staff_without_an_area_see_nothing(client_request, areas):

@@ -1,0 +1,79 @@
+"""Escalation: passing a case to the staff one area level up (village → township → county)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from portal.models import Area, Case, CaseEvent, EventKind, Resident, User
+from portal.models.base import AnySession
+from portal.services import workflow
+from portal.services.cases import append_event
+from portal.services.sla_clocks import Counting
+from portal.services.staff_notices import escalation_contacts, notify_staff
+
+#: Reasons recorded on escalation events, shown to staff and (in plain words) residents.
+DEADLINE_PASSED = "deadline_passed"
+BY_STAFF = "by_staff"
+
+
+def area_above(session: AnySession, area: Area, steps: int = 1) -> Area:
+    """The area `steps` levels up from `area`, stopping at the top of the tree."""
+    for _ in range(steps):
+        if area.parent_id is None:
+            break
+        parent = session.get(Area, area.parent_id)
+        if parent is None:
+            break
+        area = parent
+    return area
+
+
+def escalate(
+    session: AnySession,
+    case: Case,
+    *,
+    actor: User | None,
+    reason: str,
+    now: datetime,
+    body: str | None = None,
+    on_behalf_of: Resident | None = None,
+    to_area: Area | None = None,
+    data: dict[str, Any] | None = None,
+    counting: Counting | None = None,
+) -> CaseEvent:
+    """Escalate one level above where the case now sits (or to `to_area`) and tell its staff.
+
+    Residents' escalations (a second "dissatisfied") happen after resolution, so only staff
+    and system escalations are checked against the workflow table here.
+    """
+    if actor is None or actor.is_staff:
+        workflow.check(workflow.Action.ESCALATE, workflow.actor_of(actor), case.status)
+    if to_area is None:
+        current = case.escalated_to_area or session.get(Area, case.area_id)
+        assert current is not None
+        to_area = area_above(session, current)
+    event = append_event(
+        session,
+        case,
+        EventKind.ESCALATED,
+        now=now,
+        actor=actor,
+        body=body,
+        on_behalf_of=on_behalf_of,
+        data={"reason": reason, "to_area": to_area.code, **(data or {})},
+    )
+    case.escalation_level += 1
+    case.escalated_to_area_id = to_area.id
+    case.escalated_to_area = to_area
+    notify_staff(
+        session,
+        escalation_contacts(session, to_area),
+        template="staff_escalated",
+        params={"reference": case.reference, "level": case.escalation_level},
+        dedupe_key=f"escalated:{event.id}",
+        case=case,
+        now=now,
+        counting=counting or Counting.load(session),
+    )
+    return event

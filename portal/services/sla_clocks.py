@@ -1,0 +1,186 @@
+"""The three clocks of a case and when the SLA sweep should next look at it.
+
+A case runs up to three clocks (Zammad's): the first response, an answer after each message
+from the resident (the reply clock, one per message), and the resolution (counted again after
+each reopening). Each clock has three marks: a warning at two thirds of the time allowed, the
+first escalation at the deadline, and the second five working days later. `Case.next_sla_check_at`
+is the earliest mark not yet written, so the sweep reads only cases with something due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from portal.models import Case, CaseEvent, CaseStatus, EventKind, SlaMark, SlaPolicy
+from portal.models.base import AnySession
+from portal.services.deadlines import Unit, compute_due, extend_for_pause, warn_at
+from portal.services.sla import close_of_business, load_calendar, local_zone
+from portal.services.workdays import WorkCalendar
+
+FIRST_RESPONSE, RESOLUTION, REPLY = "first_response", "resolution", "reply"
+WARNING, ESCALATED_1, ESCALATED_2 = "warning", "escalated_1", "escalated_2"
+LEVELS = (WARNING, ESCALATED_1, ESCALATED_2)
+#: The second escalation comes this many working days after the deadline (domain.md).
+SECOND_ESCALATION_WORKING_DAYS = 5
+#: A resolved case may be reopened until the end of this many days after its resolution.
+REOPEN_DAYS = 15
+RUNNING = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: str  # first_response, reply:<unix time of the message>, resolution[:<reopen count>]
+    started_at: datetime
+    due_at: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.name.partition(":")[0]
+
+
+@dataclass(frozen=True)
+class Counting:
+    """What deadline arithmetic needs besides the dates: the calendar and local time rules."""
+
+    calendar: WorkCalendar
+    zone: ZoneInfo
+    closing: time
+
+    @classmethod
+    def load(cls, session: AnySession) -> Counting:
+        return cls(load_calendar(session), local_zone(), close_of_business())
+
+
+def running_clocks(case: Case) -> list[Clock]:
+    """The clocks that are counting now; none while the case waits for the resident."""
+    if case.status not in RUNNING:
+        return []
+    clocks = []
+    if case.first_responded_at is None and case.first_response_due_at is not None:
+        clocks.append(Clock(FIRST_RESPONSE, case.created_at, case.first_response_due_at))
+    if case.reply_due_at is not None and case.reply_requested_at is not None:
+        name = f"{REPLY}:{int(case.reply_requested_at.timestamp())}"
+        clocks.append(Clock(name, case.reply_requested_at, case.reply_due_at))
+    if case.resolve_due_at is not None:
+        name = RESOLUTION if case.reopen_count == 0 else f"{RESOLUTION}:{case.reopen_count}"
+        clocks.append(Clock(name, case.clock_started_at or case.created_at, case.resolve_due_at))
+    return clocks
+
+
+def marks_due(clock: Clock, counting: Counting) -> list[tuple[str, datetime]]:
+    """(level, when) for the clock's warning and two escalations, in order."""
+    second = compute_due(
+        clock.due_at,
+        SECOND_ESCALATION_WORKING_DAYS,
+        Unit.WORKING_DAYS,
+        counting.calendar,
+        tz=counting.zone,
+        close_of_business=counting.closing,
+    ).due_at
+    return [
+        (WARNING, warn_at(clock.started_at, clock.due_at)),
+        (ESCALATED_1, clock.due_at),
+        (ESCALATED_2, max(second, clock.due_at)),
+    ]
+
+
+def auto_close_at(case: Case, zone: ZoneInfo) -> datetime | None:
+    """When a resolved case closes by itself: the end of its last day for reopening."""
+    if case.resolved_at is None:
+        return None
+    last_day = case.resolved_at.astimezone(zone).date() + timedelta(days=REOPEN_DAYS)
+    return datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
+
+
+def next_check(case: Case, written: set[tuple[str, str]], counting: Counting) -> datetime | None:
+    """The earliest moment the sweep has something to do for `case`."""
+    if case.status == CaseStatus.RESOLVED:
+        return auto_close_at(case, counting.zone)
+    moments = [
+        at
+        for clock in running_clocks(case)
+        for level, at in marks_due(clock, counting)
+        if (clock.name, level) not in written
+    ]
+    return min(moments, default=None)
+
+
+def written_marks(session: AnySession, case: Case) -> set[tuple[str, str]]:
+    rows = session.execute(select(SlaMark.clock, SlaMark.level).where(SlaMark.case_id == case.id))
+    return {(clock, level) for clock, level in rows}
+
+
+def reschedule(session: AnySession, case: Case, counting: Counting | None = None) -> None:
+    """Rewrite `case.next_sla_check_at` after anything that moved a clock or a status."""
+    counting = counting or Counting.load(session)
+    case.next_sla_check_at = next_check(case, written_marks(session, case), counting)
+
+
+def _policy(session: AnySession, case: Case) -> SlaPolicy | None:
+    return session.scalar(select(SlaPolicy).where(SlaPolicy.case_type == case.type.value))
+
+
+def start_reply_clock(session: AnySession, case: Case, now: datetime) -> None:
+    """The resident wrote: staff owe an answer within the first-response time of the policy.
+
+    Before the first response the first-response clock already covers it.
+    """
+    policy = _policy(session, case)
+    if case.first_responded_at is None or policy is None or case.status not in RUNNING:
+        return
+    counting = Counting.load(session)
+    due = compute_due(
+        now,
+        policy.ack_amount,
+        Unit(policy.ack_unit),
+        counting.calendar,
+        tz=counting.zone,
+        close_of_business=counting.closing,
+    )
+    case.reply_requested_at, case.reply_due_at = now, due.due_at
+    case.calendar_unknown = case.calendar_unknown or due.calendar_unknown
+    reschedule(session, case, counting)
+
+
+def stop_reply_clock(case: Case) -> None:
+    case.reply_requested_at = case.reply_due_at = None
+
+
+def paused_since(session: AnySession, case: Case) -> datetime | None:
+    return session.scalar(
+        select(CaseEvent.created_at)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.PAUSED)
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+
+
+def push_for_pause(session: AnySession, case: Case, paused_from: datetime, now: datetime) -> None:
+    """Move every running deadline on by the working time the pause took (domain.md)."""
+    policy = _policy(session, case)
+    if policy is None:
+        return
+    counting = Counting.load(session)
+
+    def pushed(due: datetime | None, unit: str) -> datetime | None:
+        if due is None:
+            return None
+        at_close = counting.closing if Unit(unit) is not Unit.HOURS else None
+        return extend_for_pause(
+            due,
+            paused_from,
+            now,
+            Unit(unit),
+            counting.calendar,
+            tz=counting.zone,
+            close_of_business=at_close,
+        )
+
+    if case.first_responded_at is None:
+        case.first_response_due_at = pushed(case.first_response_due_at, policy.ack_unit)
+    case.reply_due_at = pushed(case.reply_due_at, policy.ack_unit)
+    case.resolve_due_at = pushed(case.resolve_due_at, policy.resolve_unit)

@@ -1,0 +1,193 @@
+"""The SLA sweep: warnings at two thirds of the time, escalations at the deadline and 5 WD later.
+
+It reads only cases whose `next_sla_check_at` has come (an index), locks each one with
+`SKIP LOCKED` so sweeps running at once share the work, and writes each mark as a row that is
+unique per (case, clock, level) — the database, not the queue, makes every warning and every
+escalation happen once. After downtime only the level due now acts; the levels it jumped over
+are written as superseded, so nobody gets a stale warning for a case already escalated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.models import Area, Case, CaseStatus, EventKind, SlaMark
+from portal.models.base import AnySession
+from portal.services import workflow
+from portal.services.cases import append_event
+from portal.services.escalation import DEADLINE_PASSED, area_above, escalate
+from portal.services.sla_clocks import (
+    ESCALATED_1,
+    ESCALATED_2,
+    WARNING,
+    Clock,
+    Counting,
+    auto_close_at,
+    marks_due,
+    reschedule,
+    running_clocks,
+    written_marks,
+)
+from portal.services.staff_notices import handlers_of, notify_staff
+from portal.services.workflow import SYSTEM, Action
+
+BATCH = 500
+SWEPT_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED)
+#: How many levels above the case's own area each escalation goes.
+ESCALATION_STEPS = {ESCALATED_1: 1, ESCALATED_2: 2}
+REOPEN_WINDOW_ENDED = "reopen_window_ended"
+
+
+@dataclass
+class SweepResult:
+    cases: int = 0
+    warnings: int = 0
+    escalations: int = 0
+    closed: int = 0
+
+
+def due_case_ids(session: AnySession, now: datetime, limit: int = BATCH) -> list[int]:
+    return list(
+        session.scalars(
+            select(Case.id)
+            .where(Case.next_sla_check_at <= now, Case.status.in_(SWEPT_STATUSES))
+            .order_by(Case.next_sla_check_at, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def sweep(session: AnySession, now: datetime, *, batch: int = BATCH) -> SweepResult:
+    """Act on every case with a check due at `now`; commits once per case."""
+    counting = Counting.load(session)
+    result = SweepResult()
+    seen: set[int] = set()
+    while True:
+        ids = [case_id for case_id in due_case_ids(session, now, batch) if case_id not in seen]
+        session.rollback()
+        if not ids:
+            return result
+        for case_id in ids:
+            seen.add(case_id)
+            case = session.scalar(
+                select(Case)
+                .where(Case.id == case_id, Case.next_sla_check_at <= now)
+                .with_for_update(skip_locked=True)
+            )
+            if case is None:  # another sweep holds it, or has just dealt with it
+                session.rollback()
+                continue
+            check_case(session, case, now, counting, result)
+            session.commit()
+            result.cases += 1
+
+
+def check_case(
+    session: AnySession, case: Case, now: datetime, counting: Counting, result: SweepResult
+) -> None:
+    """Write the marks `case` has reached, act on the current one per clock, reschedule."""
+    if case.status == CaseStatus.RESOLVED:
+        closes = auto_close_at(case, counting.zone)
+        if closes is not None and closes <= now:
+            _auto_close(session, case, now)
+            result.closed += 1
+    written = written_marks(session, case)
+    for clock in running_clocks(case):
+        reached = [level for level, at in marks_due(clock, counting) if at <= now]
+        new = [level for level in reached if (clock.name, level) not in written]
+        if not new:
+            continue
+        current = reached[-1]
+        if not all(
+            _write_mark(session, case, clock, level, level != current, now) for level in new
+        ):
+            return  # a concurrent sweep wrote these marks first: it acts, not us
+        written.update((clock.name, level) for level in new)
+        if current not in new:
+            continue
+        if current == WARNING:
+            _warn(session, case, clock, now, counting)
+            result.warnings += 1
+        else:
+            _escalate(session, case, clock, current, now, counting)
+            result.escalations += 1
+    reschedule(session, case, counting)
+
+
+def _write_mark(
+    session: AnySession, case: Case, clock: Clock, level: str, superseded: bool, now: datetime
+) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(
+                SlaMark(
+                    case_id=case.id,
+                    clock=clock.name,
+                    level=level,
+                    superseded=superseded,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _local(moment: datetime, counting: Counting) -> str:
+    return f"{moment.astimezone(counting.zone):%Y-%m-%d %H:%M}"
+
+
+def _warn(session: AnySession, case: Case, clock: Clock, now: datetime, counting: Counting) -> None:
+    workflow.check(Action.WARN, SYSTEM, case.status)
+    event = append_event(
+        session,
+        case,
+        EventKind.SLA_WARNING,
+        now=now,
+        public=False,
+        data={"clock": clock.kind, "due": clock.due_at.isoformat()},
+    )
+    notify_staff(
+        session,
+        handlers_of(session, case),
+        template="staff_sla_warning",
+        params={"reference": case.reference, "due": _local(clock.due_at, counting)},
+        dedupe_key=f"sla_warning:{event.id}",
+        case=case,
+        now=now,
+        counting=counting,
+    )
+
+
+def _escalate(
+    session: AnySession, case: Case, clock: Clock, level: str, now: datetime, counting: Counting
+) -> None:
+    home = session.get(Area, case.area_id)
+    assert home is not None
+    escalate(
+        session,
+        case,
+        actor=None,
+        reason=DEADLINE_PASSED,
+        now=now,
+        to_area=area_above(session, home, ESCALATION_STEPS[level]),
+        data={"clock": clock.kind, "level": level, "due": clock.due_at.isoformat()},
+        counting=counting,
+    )
+
+
+def _auto_close(session: AnySession, case: Case, now: datetime) -> None:
+    status = workflow.check(Action.AUTO_CLOSE, SYSTEM, case.status)
+    append_event(
+        session,
+        case,
+        EventKind.STATUS_CHANGED,
+        now=now,
+        data={"from": case.status.value, "to": status.value, "reason": REOPEN_WINDOW_ENDED},
+    )
+    case.status = status
+    case.closed_at = now
