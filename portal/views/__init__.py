@@ -39,6 +39,9 @@ def register_views(app: Flask) -> None:
         settings,
     ):
         app.register_blueprint(module.bp)
+    from portal.views import open311  # the hotline API (JSON, API keys)
+
+    app.register_blueprint(open311.bp)
     errors.register(app)
     navigation.init_app(app)
     settings.init_app(app)
