@@ -42,6 +42,20 @@ def demo_seed(residents: int) -> None:
     click.echo(summary)
 
 
+@demo_cli.command("code")
+def demo_code() -> None:
+    """Print the current second-factor code of the demo accounts that need one."""
+    if not current_app.config["CONFIG_OBJECT"].DEMO_DATA_ALLOWED:
+        raise click.ClickException("demo data is refused under the production configuration")
+    import pyotp
+
+    from portal.demo import DEMO_TOTP_SECRET
+
+    totp = pyotp.TOTP(DEMO_TOTP_SECRET)
+    left = totp.interval - int(time.time()) % totp.interval
+    click.echo(f"{totp.now()} (county staff, supervisor and administrator; {left} s left)")
+
+
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def jobs_worker(burst: bool) -> None:
@@ -67,7 +81,9 @@ def jobs_scheduler(interval: int, once: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     from portal.i18n_cli import register as register_translations
+    from portal.sla_cli import sla_cli
 
     for group in (data_cli, demo_cli, jobs_cli):
         app.cli.add_command(group)
     register_translations(app)
+    app.cli.add_command(sla_cli)

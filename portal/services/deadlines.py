@@ -152,6 +152,27 @@ def compute_due(
     return Deadline(due_at=_at(due_day, close_of_business, tz), calendar_unknown=unknown)
 
 
+def extend_deadline(
+    due_at: datetime,
+    amount: int,
+    unit: Unit,
+    calendar: WorkCalendar,
+    *,
+    tz: ZoneInfo = SHANGHAI,
+    close_of_business: time = CLOSE_OF_BUSINESS,
+) -> Deadline:
+    """The deadline after one extension of `amount` `unit`s, counted from the current `due_at`.
+
+    The same counting rule as `compute_due`, with the current deadline standing in for the
+    time of receipt: WORKING_DAYS ends at close of business on the Nth working day after
+    `due_at`'s local day; DAYS at close of business on the Nth calendar day after it; HOURS is
+    `due_at` + N hours, wall-clock. `calendar_unknown` says whether the new count went through
+    a year without an official calendar. Raises ValueError like `compute_due`.
+    """
+    _require_aware("due_at", due_at)
+    return compute_due(due_at, amount, unit, calendar, tz=tz, close_of_business=close_of_business)
+
+
 def warn_at(received_at: datetime, deadline: datetime) -> datetime:
     """When to warn the handler: two thirds of the way from receipt to the deadline.
 

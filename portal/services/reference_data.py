@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.models import NeedItem
 from portal.models.base import AnySession
+from portal.services.calendar_admin import seed_years
 from portal.services.sla import seed_calendar, seed_policies
 
 CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "need_items.csv"
@@ -42,8 +43,9 @@ def seed_catalogue(session: AnySession, path: Path = CATALOGUE_CSV) -> int:
 
 
 def seed_reference_data(session: AnySession, today: date) -> dict[str, int]:
-    """Catalogue, default SLA policies, and the working-day calendar around `today`."""
-    years = seed_calendar(session, range(today.year - 1, today.year + 2))
+    """Catalogue, default SLA policies, and the working-day calendar: 2024 onwards, and at
+    least last year to next year (`seed_years`)."""
+    years = seed_calendar(session, seed_years(today))
     return {
         "catalogue": seed_catalogue(session),
         "policies": seed_policies(session),

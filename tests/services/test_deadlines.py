@@ -1,4 +1,4 @@
-"""Deadline arithmetic against the real 2025/2026 Chinese calendar (no database, no app)."""
+"""Deadline arithmetic against the real 2024-2026 Chinese calendar (no database, no app)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -12,13 +12,14 @@ from portal.services.deadlines import (
     PolicyDefaults,
     Unit,
     compute_due,
+    extend_deadline,
     extend_for_pause,
     warn_at,
 )
 from portal.services.workdays import WorkCalendar, from_chinese_calendar
 
 SH = ZoneInfo("Asia/Shanghai")
-CALENDAR = WorkCalendar.from_entries(*from_chinese_calendar([2025, 2026, 2027]))
+CALENDAR = WorkCalendar.from_entries(*from_chinese_calendar([2024, 2025, 2026, 2027]))
 WD, DAYS, HOURS = Unit.WORKING_DAYS, Unit.DAYS, Unit.HOURS
 
 
@@ -308,3 +309,329 @@ def test_default_policies_cover_exactly_the_case_types():
         "correction",
         "follow_up",
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The deadline table: one row per situation, real 2024-2026 dates, the default policies.
+# Each row: what it shows, received (local), policy (case type), clock ("ack" = first reply,
+# "resolve"), expected due (local), expected calendar_unknown. Expected dates were worked out
+# by hand from the State Council's notices, not by running the code.
+
+ROWS = [
+    # Weekends.
+    ("friday-to-monday", sh(2024, 11, 15, 10), "complaint", "ack", sh(2024, 11, 18, 17, 30), False),
+    (
+        "saturday-receipt",
+        sh(2024, 11, 16, 10),
+        "consultation",
+        "resolve",
+        sh(2024, 11, 19, 17, 30),
+        False,
+    ),
+    (
+        "sunday-late-receipt",
+        sh(2024, 11, 17, 23, 59),
+        "consultation",
+        "resolve",
+        sh(2024, 11, 19, 17, 30),
+        False,
+    ),
+    (
+        "15-wd-over-three-weekends",
+        sh(2024, 11, 4, 9),
+        "complaint",
+        "resolve",
+        sh(2024, 11, 25, 17, 30),
+        False,
+    ),
+    # Public holidays.
+    ("national-day-2024", sh(2024, 9, 30, 10), "complaint", "ack", sh(2024, 10, 8, 17, 30), False),
+    (
+        "national-day-2025-5wd",
+        sh(2025, 9, 30, 9),
+        "correction",
+        "resolve",
+        sh(2025, 10, 14, 17, 30),
+        False,
+    ),
+    (
+        "spring-festival-2024",
+        sh(2024, 2, 9, 10),
+        "complaint",
+        "ack",
+        sh(2024, 2, 18, 17, 30),
+        False,
+    ),
+    (
+        "spring-festival-2025",
+        sh(2025, 1, 27, 10),
+        "consultation",
+        "resolve",
+        sh(2025, 2, 6, 17, 30),
+        False,
+    ),
+    (
+        "spring-festival-2026",
+        sh(2026, 2, 14, 10),
+        "complaint",
+        "ack",
+        sh(2026, 2, 24, 17, 30),
+        False,
+    ),
+    ("qingming-2026", sh(2026, 4, 3, 10), "complaint", "ack", sh(2026, 4, 7, 17, 30), False),
+    # Make-up working days (调休) on a Saturday or Sunday.
+    (
+        "makeup-sunday-2025-09-28",
+        sh(2025, 9, 27, 10),
+        "complaint",
+        "ack",
+        sh(2025, 9, 28, 17, 30),
+        False,
+    ),
+    (
+        "makeup-saturday-2026-02-14",
+        sh(2026, 2, 13, 16),
+        "complaint",
+        "ack",
+        sh(2026, 2, 14, 17, 30),
+        False,
+    ),
+    (
+        "makeup-saturday-2026-02-28",
+        sh(2026, 2, 27, 10),
+        "complaint",
+        "ack",
+        sh(2026, 2, 28, 17, 30),
+        False,
+    ),
+    (
+        "makeup-saturday-2024-10-12",
+        sh(2024, 10, 11, 10),
+        "complaint",
+        "ack",
+        sh(2024, 10, 12, 17, 30),
+        False,
+    ),
+    (
+        "makeup-sunday-2025-01-26",
+        sh(2025, 1, 25, 10),
+        "complaint",
+        "ack",
+        sh(2025, 1, 26, 17, 30),
+        False,
+    ),
+    (
+        "makeup-sunday-2026-09-20",
+        sh(2026, 9, 19, 10),
+        "consultation",
+        "resolve",
+        sh(2026, 9, 21, 17, 30),
+        False,
+    ),
+    # Receipt outside office hours: the day of receipt never counts, whatever the hour.
+    ("before-0800", sh(2025, 11, 18, 7, 59), "complaint", "ack", sh(2025, 11, 19, 17, 30), False),
+    ("after-1730", sh(2025, 11, 18, 17, 31), "complaint", "ack", sh(2025, 11, 19, 17, 30), False),
+    ("at-2359", sh(2025, 11, 18, 23, 59), "complaint", "ack", sh(2025, 11, 19, 17, 30), False),
+    (
+        "at-0001-next-day",
+        sh(2025, 11, 19, 0, 1),
+        "complaint",
+        "ack",
+        sh(2025, 11, 20, 17, 30),
+        False,
+    ),
+    # Receipt on a holiday: the next working day is day 1.
+    (
+        "on-national-day-2025",
+        sh(2025, 10, 1, 9),
+        "complaint",
+        "resolve",
+        sh(2025, 10, 28, 17, 30),
+        False,
+    ),
+    (
+        "on-national-day-2026",
+        sh(2026, 10, 5, 8),
+        "complaint",
+        "ack",
+        sh(2026, 10, 8, 17, 30),
+        False,
+    ),
+    ("on-labour-day-2024", sh(2024, 5, 1, 12), "complaint", "ack", sh(2024, 5, 6, 17, 30), False),
+    # Urgent cases in hours: wall-clock, across midnight, holidays and the year end.
+    ("urgent-2h-over-midnight", sh(2025, 12, 31, 23), "urgent", "ack", sh(2026, 1, 1, 1), False),
+    (
+        "urgent-2h-on-a-holiday",
+        sh(2026, 2, 17, 3, 30),
+        "urgent",
+        "ack",
+        sh(2026, 2, 17, 5, 30),
+        False,
+    ),
+    ("urgent-24h-into-2027", sh(2026, 12, 31, 22), "urgent", "resolve", sh(2027, 1, 1, 22), False),
+    # Formal petitions in calendar days: holidays count, weekends kept, no calendar needed.
+    (
+        "petition-15-days-over-spring-festival",
+        sh(2026, 2, 10, 10),
+        "petition",
+        "ack",
+        sh(2026, 2, 25, 17, 30),
+        False,
+    ),
+    (
+        "petition-60-days-from-new-years-eve",
+        sh(2024, 12, 31, 23, 59),
+        "petition",
+        "resolve",
+        sh(2025, 3, 1, 17, 30),
+        False,
+    ),
+    (
+        "petition-60-days-into-2027",
+        sh(2026, 12, 30, 10),
+        "petition",
+        "resolve",
+        sh(2027, 2, 28, 17, 30),
+        False,
+    ),
+    # Year ends.
+    ("2024-into-2025", sh(2024, 12, 31, 10), "complaint", "ack", sh(2025, 1, 2, 17, 30), False),
+    ("2025-into-2026", sh(2025, 12, 31, 9), "complaint", "resolve", sh(2026, 1, 22, 17, 30), False),
+    (
+        "2026-stays-in-2026",
+        sh(2026, 12, 30, 10),
+        "complaint",
+        "ack",
+        sh(2026, 12, 31, 17, 30),
+        False,
+    ),
+    # 2027 has no calendar: Monday-to-Friday (1 Jan 2027 is a Friday, counted), flagged.
+    ("2026-into-2027", sh(2026, 12, 30, 10), "complaint", "resolve", sh(2027, 1, 20, 17, 30), True),
+    ("new-years-eve-2026", sh(2026, 12, 31, 10), "help", "resolve", sh(2027, 1, 14, 17, 30), True),
+    ("inside-2027", sh(2027, 6, 30, 10), "complaint", "ack", sh(2027, 7, 1, 17, 30), True),
+]
+
+
+@pytest.mark.parametrize(
+    ("received", "case_type", "clock", "due", "unknown"),
+    [row[1:] for row in ROWS],
+    ids=[row[0] for row in ROWS],
+)
+def test_deadline_table(received, case_type, clock, due, unknown):
+    policy = DEFAULT_POLICIES[case_type]
+    amount, unit = (
+        (policy.ack_amount, policy.ack_unit)
+        if clock == "ack"
+        else (policy.resolve_amount, policy.resolve_unit)
+    )
+    assert compute_due(received, amount, unit, CALENDAR) == Deadline(due, calendar_unknown=unknown)
+
+
+@pytest.mark.parametrize("year", [2024, 2026])
+@pytest.mark.parametrize("amount", [1, 3, 10, 15])
+def test_working_days_match_the_package_for_every_receipt_day_of(year, amount):
+    # Up to early December, so that the count stays inside the package's years.
+    day = date(year, 1, 1)
+    while day < date(year, 12, 1):
+        due = compute_due(datetime.combine(day, time(9), SH), amount, WD, CALENDAR)
+        expected = chinese_calendar.find_workday(amount - 1, day + timedelta(days=1))
+        assert due == Deadline(datetime.combine(expected, time(17, 30), SH), False), day
+        day += timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("due", "paused", "resumed", "unit", "expected"),
+    [
+        # Over a plain weekend: costs Friday only; Wednesday's deadline moves to Thursday.
+        (
+            sh(2025, 11, 19, 17, 30),
+            sh(2025, 11, 14, 15),
+            sh(2025, 11, 17, 9),
+            WD,
+            sh(2025, 11, 20, 17, 30),
+        ),
+        # Over Spring Festival 2026: costs Friday 13 and the make-up Saturday 14 Feb.
+        (
+            sh(2026, 3, 2, 17, 30),
+            sh(2026, 2, 13, 10),
+            sh(2026, 2, 24, 9),
+            WD,
+            sh(2026, 3, 4, 17, 30),
+        ),
+        # Paused and resumed inside National Day 2026: nothing consumed.
+        (
+            sh(2026, 10, 20, 17, 30),
+            sh(2026, 10, 2, 10),
+            sh(2026, 10, 6, 10),
+            WD,
+            sh(2026, 10, 20, 17, 30),
+        ),
+        # Urgent (hours) over midnight: exactly the hour paused.
+        (
+            sh(2026, 1, 1, 1),
+            sh(2025, 12, 31, 23, 30),
+            sh(2026, 1, 1, 0, 30),
+            HOURS,
+            sh(2026, 1, 1, 2),
+        ),
+        # Petition (calendar days) over Spring Festival 2026: 10 days.
+        (
+            sh(2026, 4, 10, 17, 30),
+            sh(2026, 2, 14, 10),
+            sh(2026, 2, 24, 9),
+            DAYS,
+            sh(2026, 4, 20, 17, 30),
+        ),
+        # The due date is pushed into 2027 (Monday-to-Friday there).
+        (
+            sh(2026, 12, 31, 17, 30),
+            sh(2026, 12, 29, 10),
+            sh(2026, 12, 30, 10),
+            WD,
+            sh(2027, 1, 1, 17, 30),
+        ),
+    ],
+)
+def test_pause_table(due, paused, resumed, unit, expected):
+    assert extend_for_pause(due, paused, resumed, unit, CALENDAR) == expected
+
+
+@pytest.mark.parametrize(
+    ("case_type", "due", "expected", "unknown"),
+    [
+        # help/need: 10 WD from the current deadline, over the make-up Sunday and National Day.
+        ("help", sh(2025, 9, 26, 17, 30), sh(2025, 10, 16, 17, 30), False),
+        # need: over Spring Festival 2026 and both make-up Saturdays.
+        ("need", sh(2026, 2, 13, 17, 30), sh(2026, 3, 5, 17, 30), False),
+        # A deadline at noon (a pause kept its time): the extension ends at close of business.
+        ("need", sh(2025, 11, 21, 12), sh(2025, 12, 5, 17, 30), False),
+        # Petition: 30 calendar days.
+        ("petition", sh(2026, 11, 29, 17, 30), sh(2026, 12, 29, 17, 30), False),
+        ("petition", sh(2026, 12, 20, 17, 30), sh(2027, 1, 19, 17, 30), False),
+        # Into 2027, which has no calendar: 1 Jan 2027 (Friday) counts, flagged.
+        ("help", sh(2026, 12, 24, 17, 30), sh(2027, 1, 7, 17, 30), True),
+    ],
+)
+def test_extension_table(case_type, due, expected, unknown):
+    policy = DEFAULT_POLICIES[case_type]
+    result = extend_deadline(due, policy.extension_amount, policy.resolve_unit, CALENDAR)
+    assert result == Deadline(expected, calendar_unknown=unknown)
+    assert result.due_at.tzinfo is UTC
+
+
+def test_extension_in_hours_is_wall_clock():
+    result = extend_deadline(sh(2026, 12, 31, 23), 24, HOURS, CALENDAR)
+    assert result == Deadline(sh(2027, 1, 1, 23), calendar_unknown=False)
+
+
+def test_extension_counts_from_the_local_day_of_a_utc_deadline():
+    # 17:30 on Friday 26 Sept 2025 in Shanghai is 09:30 UTC; one working day later is Sunday.
+    result = extend_deadline(datetime(2025, 9, 26, 9, 30, tzinfo=UTC), 1, WD, CALENDAR)
+    assert result.due_at == sh(2025, 9, 28, 17, 30)
+
+
+def test_extension_rejects_naive_deadlines_and_amounts_below_one():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        extend_deadline(datetime(2025, 9, 26, 17, 30), 10, WD, CALENDAR)
+    with pytest.raises(ValueError, match="at least 1"):
+        extend_deadline(sh(2025, 9, 26, 17, 30), 0, WD, CALENDAR)
