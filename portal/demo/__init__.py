@@ -14,7 +14,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from portal.auth import hash_password
-from portal.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, create_named_residents, create_staff
+from portal.demo.accounts import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    create_named_residents,
+    create_staff,
+)
 from portal.demo.cases import create_cases
 from portal.demo.context import DemoContext
 from portal.demo.outbox import mark_sent
@@ -27,7 +33,7 @@ from portal.models import Case, CaseType
 from portal.models.base import AnySession
 from portal.services.reference_data import seed_reference_data
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "seed_demo"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_TOTP_SECRET", "seed_demo"]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +82,10 @@ def _sign_in() -> str:
     )
     return (
         f"Sign in with one of these phone numbers: "
-        f"{accounts}. The password for every demo account is {DEMO_PASSWORD}."
+        f"{accounts}. The password for every demo account is {DEMO_PASSWORD}. "
+        f"County staff, the supervisor and the administrator also enter a code from an "
+        f"authenticator app set up with the key {DEMO_TOTP_SECRET}, "
+        f"or the code `flask demo code` prints."
     )
 
 

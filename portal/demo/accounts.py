@@ -17,9 +17,14 @@ from portal.models import (
     Role,
     User,
 )
+from portal.services.crypto import cipher
 from portal.services.residents import register_resident
+from portal.services.two_factor import needs_second_factor
 
 DEMO_PASSWORD = "wenxu-demo"  # noqa: S105 - published demo password, refused in production
+#: The published authenticator key of the demo accounts that need a second factor (county
+#: staff, supervisor, administrator); `flask demo code` prints the current code.
+DEMO_TOTP_SECRET = "WENXUDEMOWENXUDEMOWENXUDEMOWENXU"  # noqa: S105 - published, refused in production
 
 #: (phone in E.164, role, what the account shows) for the README, the sign-in hint and tests.
 DEMO_ACCOUNTS: list[tuple[str, Role, str]] = [
@@ -81,6 +86,10 @@ def create_staff(ctx: DemoContext) -> None:
             area_id=scopes.get(key, ctx.county.id),
             institution_id=ctx.institutions["rehab"].id if role is Role.INSTITUTION else None,
         )
+    for user in ctx.staff.values():
+        if needs_second_factor(user):
+            user.totp_secret = cipher().encrypt(DEMO_TOTP_SECRET).decode("ascii")
+            user.totp_confirmed_at = ctx.now
     ctx.staff["village:" + village.code] = ctx.staff.pop("demo_village")
     ctx.staff["township:" + township.code] = ctx.staff.pop("demo_township")
     others = [v for v in ctx.villages if v.code != DEMO_VILLAGE_CODE]

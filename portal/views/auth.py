@@ -22,6 +22,7 @@ from portal.models import User
 from portal.services.crypto import cipher
 from portal.services.phones import PhoneError, mask_phone, validate_phone
 from portal.services.sign_in import CodeCheck, check_code, seconds_until_resend, send_code
+from portal.services.two_factor import needs_second_factor
 from portal.views.safety import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +51,7 @@ class PasswordForm(PhoneForm):
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
-def _clean_code(value: object) -> object:
+def clean_code(value: object) -> object:
     """Full-width digits, spaces and hyphens from a pasted or dictated code are fine."""
     if not isinstance(value, str):
         return value
@@ -60,7 +61,7 @@ def _clean_code(value: object) -> object:
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Code"),
-        filters=[_clean_code],
+        filters=[clean_code],
         validators=[
             DataRequired(_l("Enter the code we sent you")),
             Regexp(r"^\d{6}$", message=_l("Enter the 6 digits of the code")),
@@ -90,13 +91,21 @@ def _user_by_phone(e164: str) -> User | None:
 
 
 def _signed_in(user: User) -> ResponseReturnValue:
+    """The password or code was right: sign in, or first ask for the second factor."""
+    session.pop(PHONE_KEY, None)
+    if needs_second_factor(user):
+        return two_factor.begin_second_factor(user, request.args.get("next"))
+    return complete_sign_in(user, request.args.get("next"))
+
+
+def complete_sign_in(user: User, next_url: str | None) -> ResponseReturnValue:
     user.last_sign_in_at = datetime.now(UTC)
     db.session.commit()
     session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
     login_user(user)
     session.pop(PHONE_KEY, None)
     target = url_for("admin.queue") if user.is_staff else url_for("home.index")
-    return redirect(safe_next(request.args.get("next")) if request.args.get("next") else target)
+    return redirect(safe_next(next_url) if next_url else target)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -209,3 +218,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
     logout_user()
     flash(_("You have signed out on every device."), "success")
     return redirect(url_for("home.index"))
+
+
+# The second factor's pages register on this blueprint; they use complete_sign_in above.
+from portal.views import two_factor  # noqa: E402
