@@ -1,53 +1,128 @@
-"""The case queue and a case's page."""
+"""The case queue: every case in the user's area, the next deadline first."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, render_template
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from admin import bp
-from admin.audit import record_read
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, Case
-from portal.services.access import cases_for
-from portal.services.labels import CASE_TYPES
+from portal.i18n import current_locale
+from portal.models import Area, Case, CaseStatus, CaseType
+from portal.services import queue as case_queue
+from portal.services.access import areas_for
+from portal.services.labels import CASE_STATUSES, CASE_TYPES
 
-PAGE_SIZE = 50
+DEADLINE_LABELS = {
+    case_queue.ON_TRACK: _l("On track"),
+    case_queue.WARNING: _l("Due soon"),
+    case_queue.OVERDUE: _l("Overdue"),
+    case_queue.PAUSED: _l("Paused"),
+}
+ASSIGNEE_LABELS = {
+    case_queue.MINE: _l("My cases"),
+    case_queue.UNASSIGNED: _l("Not assigned"),
+    case_queue.ESCALATED_TO_ME: _l("Escalated to my area"),
+}
+
+
+class QueueFilterForm(FlaskForm):
+    """GET filters: no CSRF token (nothing changes), and unknown values are ignored."""
+
+    class Meta:
+        csrf = False
+
+    type = SelectField(_l("Type"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False)
+    deadline = SelectField(_l("Deadline"), validate_choice=False)
+    area = SelectField(_l("Area"), validate_choice=False)
+    assignee = SelectField(_l("Assigned to"), validate_choice=False)
+
+
+def _filter_form(areas: list[Area], locale: str) -> QueueFilterForm:
+    form = QueueFilterForm(request.args)
+    every = SelectChoice("", _("All"))
+    form.type.choices = [every] + [SelectChoice(t.value, CASE_TYPES[t.value]) for t in CaseType]
+    form.status.choices = [
+        SelectChoice(case_queue.OPEN, _("Open (new, in progress, paused)")),
+        *(SelectChoice(s.value, CASE_STATUSES[s.value]) for s in CaseStatus),
+        SelectChoice(case_queue.ALL, _("All")),
+    ]
+    form.deadline.choices = [every] + [
+        SelectChoice(key, label) for key, label in DEADLINE_LABELS.items()
+    ]
+    form.area.choices = [every] + [SelectChoice(str(a.id), a.name(locale)) for a in areas]
+    form.assignee.choices = [SelectChoice("", _("Anyone"))] + [
+        SelectChoice(key, label) for key, label in ASSIGNEE_LABELS.items()
+    ]
+    if not form.status.data:
+        form.status.data = case_queue.OPEN
+    return form
+
+
+def _filters(form: QueueFilterForm, areas: list[Area]) -> case_queue.Filters:
+    area_ids = {a.id for a in areas}
+    area_text = form.area.data or ""
+    area_id = int(area_text) if area_text.isdigit() and int(area_text) in area_ids else None
+    return case_queue.Filters(
+        case_type=form.type.data or "",
+        status=form.status.data
+        if form.status.data in case_queue.STATUS_FILTERS
+        else case_queue.OPEN,
+        deadline=form.deadline.data or "",
+        area_id=area_id,
+        assignee=form.assignee.data or "",
+    )
 
 
 @bp.get("/")
 @staff_required
 def queue() -> ResponseReturnValue:
-    """Open cases in the user's area, the most urgent deadline first."""
+    """Cases in the user's area, filtered, the earliest deadline first, 50 to a page."""
     now = datetime.now(UTC)
-    scoped = cases_for(db.session, current_user, now.date()).where(Case.status.in_(OPEN_STATUSES))
-    total = db.session.scalar(select(func.count()).select_from(scoped.subquery()))
-    cases = db.session.scalars(
-        scoped.order_by(Case.next_due_at.asc(), Case.id).limit(PAGE_SIZE)
-    ).all()
+    areas = list(db.session.scalars(areas_for(db.session, current_user).order_by(Area.code)))
+    form = _filter_form(areas, current_locale())
+    filters = _filters(form, areas)
+    after = request.args.get("after")
+    page = case_queue.queue_page(db.session, current_user, filters, now, after=after)
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    next_url = url_for("admin.queue", **args, after=page.next_cursor) if page.next_cursor else None
+    state_links = {
+        state: url_for("admin.queue", **{**args, "deadline": state})
+        for state in case_queue.DEADLINE_STATES
+    }
     return render_template(
-        "admin/queue.html", title=_("Open cases"), cases=cases, total=total, now=now
+        "admin/queue.html",
+        title=_("Cases"),
+        form=form,
+        page=page,
+        now=now,
+        deadline_labels=DEADLINE_LABELS,
+        state_links=state_links,
+        next_url=next_url,
+        first_url=url_for("admin.queue", **args) if request.args.get("after") else None,
+        states={case.id: _state(case, now) for case in page.cases},
     )
 
 
-@bp.get("/cases/<int:case_id>")
-@staff_required
-def case(case_id: int) -> ResponseReturnValue:
-    today = datetime.now(UTC).date()
-    found = db.session.scalar(cases_for(db.session, current_user, today).where(Case.id == case_id))
-    if found is None:
-        abort(404)
-    record_read("case.view", found.resident_id, "case", found.id)
-    db.session.commit()
-    return render_template(
-        "admin/case.html",
-        title=_("Case %(reference)s", reference=found.reference),
-        case=found,
-        case_type=CASE_TYPES[found.type.value],
-    )
+def _state(case: Case, now: datetime) -> str | None:
+    """The same deadline state as `case_queue.deadline_state`, for one loaded case."""
+    due, warn = case.current_due_at, case.current_warn_at
+    if case.status == CaseStatus.WAITING:
+        return case_queue.PAUSED
+    if case.status not in case_queue.RUNNING or due is None:
+        return None
+    if due < now:
+        return case_queue.OVERDUE
+    if warn is not None and warn <= now:
+        return case_queue.WARNING
+    return case_queue.ON_TRACK

@@ -32,7 +32,7 @@ def _load_config(app: Flask, config: BaseConfig | dict[str, Any] | None) -> None
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import auth, i18n
+    from portal import auth, i18n, sqlite  # noqa: F401  (sqlite: connection settings)
     from portal.clients import messaging
     from portal.extensions import csrf, db, limiter, migrate
     from portal.jobs import queue

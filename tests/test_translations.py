@@ -32,7 +32,7 @@ from portal.services.translations import (
 from tests.i18n_fixtures import compiled_translations  # noqa: F401  (until conftest registers it)
 
 LOCALES = translations.LOCALES
-QUEUE_COUNT = ("%(num)d open case in your area", "%(num)d open cases in your area")
+QUEUE_COUNT = ("%(num)d case matches", "%(num)d cases match")
 
 
 def make_tree(root: Path, files: dict[str, str]) -> Path:

@@ -30,6 +30,7 @@ from portal.models import (
 )
 from portal.services.cases import append_event, file_case
 from portal.services.sla import deadlines_for
+from portal.services.sla_clocks import Counting, reschedule
 
 Text = tuple[str | None, str, str]
 
@@ -344,4 +345,8 @@ def create_cases(ctx: DemoContext, count: int) -> list[Case]:
                 reopen=reopen,
             )
         )
+    # The demo writes its history by hand: let the SLA schedule catch up with it.
+    counting = Counting.load(ctx.session)
+    for case in cases:
+        reschedule(ctx.session, case, counting)
     return cases

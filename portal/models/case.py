@@ -59,6 +59,7 @@ class Case(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("ix_case_file_open_due", "status", "first_response_due_at"),
         Index("ix_case_file_next_sla_check_at", "next_sla_check_at"),
+        Index("ix_case_file_queue", "status", "current_due_at", "id"),
     )
 
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -91,6 +92,10 @@ class Case(IdMixin, CreatedMixin, Base):
     # The second clock: an answer is owed after each message from the resident.
     reply_requested_at: Mapped[datetime | None]
     reply_due_at: Mapped[datetime | None]
+    # For the staff queue: the earliest deadline of the clocks running now, and its warning
+    # moment (two thirds of its time); kept by services.sla_clocks.reschedule.
+    current_due_at: Mapped[datetime | None]
+    current_warn_at: Mapped[datetime | None]
     next_sla_check_at: Mapped[datetime | None]
     first_responded_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]

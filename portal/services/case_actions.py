@@ -31,11 +31,13 @@ from portal.services.ratings import given_as
 from portal.services.sla import deadlines_for, local_zone
 from portal.services.sla_clocks import (
     REOPEN_DAYS,
+    Counting,
     paused_since,
     push_for_pause,
     reschedule,
     start_reply_clock,
 )
+from portal.services.staff_notices import handlers_of, notify_staff
 from portal.services.workflow import Action, ActionRefused
 
 REPLY, CONFIRM, REOPEN, RATE = "reply", "confirm", "reopen", "rate"
@@ -59,6 +61,8 @@ RESIDENT_ACTIONS: dict[CaseStatus, frozenset[str]] = {
 DISSATISFIED_RATING = "dissatisfied_rating"
 DISSATISFIED_TWICE = "dissatisfied twice"
 DISSATISFIED_LATE = "dissatisfied after the reopening window"
+#: The internal note a reopened case carries: call or visit the resident before answering again.
+FOLLOW_UP_TASK = "follow_up"
 
 
 def reopen_until(case: Case) -> date | None:
@@ -199,7 +203,30 @@ def _reopen(
     case.resolve_due_at = deadlines.resolution.due_at
     case.calendar_unknown = deadlines.calendar_unknown
     reschedule(session, case)
+    _follow_up_task(session, case, event, now)
     return event
+
+
+def _follow_up_task(session: AnySession, case: Case, reopened: CaseEvent, now: datetime) -> None:
+    """重办: the case's handlers get a task to call or visit before answering again."""
+    append_event(
+        session,
+        case,
+        EventKind.INTERNAL_NOTE,
+        now=now,
+        public=False,
+        data={"task": FOLLOW_UP_TASK, "reopened_event_id": reopened.id},
+    )
+    notify_staff(
+        session,
+        handlers_of(session, case),
+        template="staff_follow_up",
+        params={"reference": case.reference},
+        dedupe_key=f"follow_up:{reopened.id}",
+        case=case,
+        now=now,
+        counting=Counting.load(session),
+    )
 
 
 def rate(

@@ -41,6 +41,10 @@ TEMPLATES = {
     "staff_sla_warning": _l(
         "Wenxu: case %(reference)s needs an answer by %(due)s (two thirds of the time used)."
     ),
+    "staff_follow_up": _l(
+        "Wenxu: case %(reference)s was reopened. Please call or visit the resident "
+        "before answering again."
+    ),
     "staff_escalated": _l(
         "Wenxu: case %(reference)s has been escalated to you (level %(level)s). Please act on it."
     ),

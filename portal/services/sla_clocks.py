@@ -114,10 +114,29 @@ def written_marks(session: AnySession, case: Case) -> set[tuple[str, str]]:
     return {(clock, level) for clock, level in rows}
 
 
-def reschedule(session: AnySession, case: Case, counting: Counting | None = None) -> None:
-    """Rewrite `case.next_sla_check_at` after anything that moved a clock or a status."""
+def reschedule(
+    session: AnySession,
+    case: Case,
+    counting: Counting | None = None,
+    written: set[tuple[str, str]] | None = None,
+) -> None:
+    """Rewrite the SLA schedule after anything that moved a clock or a status.
+
+    `next_sla_check_at` is when the sweep looks next; `current_due_at`/`current_warn_at` are
+    the queue's deadline and warning moment. A paused case keeps them as they were: the queue
+    shows what was due when the clock stopped.
+    """
     counting = counting or Counting.load(session)
-    case.next_sla_check_at = next_check(case, written_marks(session, case), counting)
+    if written is None:
+        written = written_marks(session, case)
+    case.next_sla_check_at = next_check(case, written, counting)
+    clocks = running_clocks(case)
+    if clocks:
+        first = min(clocks, key=lambda clock: clock.due_at)
+        case.current_due_at = first.due_at
+        case.current_warn_at = warn_at(first.started_at, first.due_at)
+    elif case.status != CaseStatus.WAITING:
+        case.current_due_at = case.current_warn_at = None
 
 
 def _policy(session: AnySession, case: Case) -> SlaPolicy | None:

@@ -19,7 +19,7 @@ from portal.models.base import AnySession
 from portal.services import workflow
 from portal.services.access import area_prefix, cases_for
 from portal.services.cases import append_event
-from portal.services.deadlines import Unit, compute_due
+from portal.services.deadlines import Unit, extend_deadline
 from portal.services.escalation import BY_STAFF, escalate
 from portal.services.notifications import notify_resident
 from portal.services.sla import deadlines_for, local_zone
@@ -234,7 +234,7 @@ def extend(
     if case.resolve_due_at is None:
         raise ActionRefused("not_allowed")
     counting = Counting.load(session)
-    due = compute_due(
+    due = extend_deadline(
         case.resolve_due_at,
         policy.extension_amount,
         Unit(policy.resolve_unit),

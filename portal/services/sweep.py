@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.models import Area, Case, CaseStatus, EventKind, SlaMark
 from portal.models.base import AnySession
@@ -50,46 +50,72 @@ class SweepResult:
     closed: int = 0
 
 
-def due_case_ids(session: AnySession, now: datetime, limit: int = BATCH) -> list[int]:
-    return list(
-        session.scalars(
-            select(Case.id)
-            .where(Case.next_sla_check_at <= now, Case.status.in_(SWEPT_STATUSES))
-            .order_by(Case.next_sla_check_at, Case.id)
-            .limit(limit)
-        )
-    )
+class MarkTaken(Exception):
+    """Another sweep wrote this mark first; it acts on the case, this one leaves it."""
 
 
 def sweep(session: AnySession, now: datetime, *, batch: int = BATCH) -> SweepResult:
-    """Act on every case with a check due at `now`; commits once per case."""
+    """Act on every case with a check due at `now`, `batch` cases per transaction.
+
+    Each batch is locked with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so sweeps running at once
+    take different cases; each case runs in a savepoint, so one that another sweep got to
+    first is rolled back alone.
+    """
     counting = Counting.load(session)
     result = SweepResult()
-    seen: set[int] = set()
+    skipped: set[int] = set()
     while True:
-        ids = [case_id for case_id in due_case_ids(session, now, batch) if case_id not in seen]
-        session.rollback()
-        if not ids:
-            return result
-        for case_id in ids:
-            seen.add(case_id)
-            case = session.scalar(
-                select(Case)
-                .where(Case.id == case_id, Case.next_sla_check_at <= now)
-                .with_for_update(skip_locked=True)
-            )
-            if case is None:  # another sweep holds it, or has just dealt with it
-                session.rollback()
-                continue
-            check_case(session, case, now, counting, result)
+        query = (
+            select(Case)
+            .where(Case.next_sla_check_at <= now, Case.status.in_(SWEPT_STATUSES))
+            .order_by(Case.next_sla_check_at, Case.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        if skipped:
+            query = query.where(Case.id.not_in(skipped))
+        cases = list(session.scalars(query))
+        if not cases:
             session.commit()
-            result.cases += 1
+            return result
+        try:
+            done = _sweep_batch(session, cases, now, counting, skipped)
+            session.commit()
+        except OperationalError:
+            # SQLite only: a writer that read before another sweep committed must start over
+            # (SQLITE_BUSY_SNAPSHOT). Nothing of the batch was kept; the marks guard the retry.
+            session.rollback()
+            if session.get_bind().dialect.name != "sqlite":
+                raise
+            continue
+        result.cases += done.cases
+        result.warnings += done.warnings
+        result.escalations += done.escalations
+        result.closed += done.closed
+
+
+def _sweep_batch(
+    session: AnySession, cases: list[Case], now: datetime, counting: Counting, skipped: set[int]
+) -> SweepResult:
+    done = SweepResult()
+    for case in cases:
+        try:
+            with session.begin_nested():
+                check_case(session, case, now, counting, done)
+        except MarkTaken:
+            skipped.add(case.id)
+            continue
+        done.cases += 1
+    return done
 
 
 def check_case(
     session: AnySession, case: Case, now: datetime, counting: Counting, result: SweepResult
 ) -> None:
-    """Write the marks `case` has reached, act on the current one per clock, reschedule."""
+    """Write the marks `case` has reached, act on the current one per clock, reschedule.
+
+    Raises MarkTaken when a mark already exists (a concurrent sweep): the caller rolls back.
+    """
     if case.status == CaseStatus.RESOLVED:
         closes = auto_close_at(case, counting.zone)
         if closes is not None and closes <= now:
@@ -102,10 +128,7 @@ def check_case(
         if not new:
             continue
         current = reached[-1]
-        if not all(
-            _write_mark(session, case, clock, level, level != current, now) for level in new
-        ):
-            return  # a concurrent sweep wrote these marks first: it acts, not us
+        _write_marks(session, case, clock, new, current, now)
         written.update((clock.name, level) for level in new)
         if current not in new:
             continue
@@ -115,26 +138,26 @@ def check_case(
         else:
             _escalate(session, case, clock, current, now, counting)
             result.escalations += 1
-    reschedule(session, case, counting)
+    reschedule(session, case, counting, written)
 
 
-def _write_mark(
-    session: AnySession, case: Case, clock: Clock, level: str, superseded: bool, now: datetime
-) -> bool:
+def _write_marks(
+    session: AnySession, case: Case, clock: Clock, levels: list[str], current: str, now: datetime
+) -> None:
+    session.add_all(
+        SlaMark(
+            case_id=case.id,
+            clock=clock.name,
+            level=level,
+            superseded=level != current,
+            created_at=now,
+        )
+        for level in levels
+    )
     try:
-        with session.begin_nested():
-            session.add(
-                SlaMark(
-                    case_id=case.id,
-                    clock=clock.name,
-                    level=level,
-                    superseded=superseded,
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+        session.flush()
+    except IntegrityError as error:
+        raise MarkTaken(case.id) from error
 
 
 def _local(moment: datetime, counting: Counting) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -21,6 +22,7 @@ from portal.services.case_actions import (
     DISSATISFIED_RATING,
     DISSATISFIED_TWICE,
 )
+from portal.services.escalation import BY_STAFF, DEADLINE_PASSED
 from portal.services.labels import CASE_STATUSES, SATISFACTION
 
 TEXT_LIMIT = 2000
@@ -39,6 +41,8 @@ SHOWN_KINDS = frozenset(
         EventKind.RATED,
         EventKind.REOPENED,
         EventKind.WITHDRAWN,
+        EventKind.EXTENDED,
+        EventKind.MERGED,
     }
 )
 
@@ -121,6 +125,12 @@ def _status_title(event: CaseEvent) -> str:
 
 
 def _escalation_reason(event: CaseEvent) -> str:
+    if event.data.get("reason") == DEADLINE_PASSED:
+        return _(
+            "The time to answer you had passed, so a senior officer will make sure you get one."
+        )
+    if event.data.get("reason") == BY_STAFF:
+        return _("Staff asked a senior officer to help with it.")
     if event.data.get("reason") == DISSATISFIED_TWICE:
         return _("You were not satisfied with how it was handled, twice.")
     if event.data.get("reason") == DISSATISFIED_LATE:
@@ -132,6 +142,34 @@ def _reopen_reason(event: CaseEvent) -> str | None:
     if event.data.get("reason") == DISSATISFIED_RATING:
         return _("You were not satisfied with how it was handled.")
     return None
+
+
+def _new_date(event: CaseEvent) -> str | None:
+    due = event.data.get("to")
+    if not isinstance(due, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(due)
+    except ValueError:
+        return None
+    return _("New date for the answer: %(due)s", due=format_datetime(moment, "yyyy-MM-dd HH:mm"))
+
+
+def _merged(event: CaseEvent) -> Entry:
+    if event.data.get("into"):
+        return Entry(
+            _("Joined with request %(reference)s", reference=event.data["into"]),
+            event.created_at,
+            body=_(
+                "It asks the same as request %(reference)s, so it is answered there. "
+                "This one is closed.",
+                reference=event.data["into"],
+            ),
+        )
+    return Entry(
+        _("Joined with request %(reference)s", reference=event.data.get("from", "")),
+        event.created_at,
+    )
 
 
 def _entry(event: CaseEvent) -> Entry:
@@ -158,6 +196,10 @@ def _entry(event: CaseEvent) -> Entry:
         return Entry(_("Opened again"), when, reason=_reopen_reason(event), body=body)
     if kind == EventKind.WITHDRAWN:
         return Entry(_("Withdrawn"), when, body=body)
+    if kind == EventKind.EXTENDED:
+        return Entry(_("The deadline was extended"), when, reason=body, body=_new_date(event))
+    if kind == EventKind.MERGED:
+        return _merged(event)
     return Entry(_status_title(event), when, body=body)
 
 

@@ -131,7 +131,7 @@ def test_resident_files_a_complaint_and_the_village_worker_sees_it(
     staff.get_by_label(t("Password")).fill(PASSWORD)
     _submit(staff, t("Sign in"))
     expect(staff).to_have_url(re.compile(r"/admin/$"))
-    expect(staff.locator("h1")).to_have_text(t("Open cases"))
+    expect(staff.locator("h1")).to_have_text(t("Cases"))
     due = _local(app, locale, case)
     row = staff.locator("table tbody tr", has_text=case.reference)
     expect(row).to_have_count(1)

@@ -255,3 +255,14 @@ def test_two_sweeps_at_once_act_once(app: Flask, places):
     assert escalations == len(cases)
     assert len(_staff_messages("staff_escalated")) == len(cases)
     assert _staff_messages("staff_sla_warning") == []
+
+
+def test_flask_sla_sweep_runs_the_sweep_once(app: Flask, case):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["sla", "sweep", "--at", FIRST_DUE.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "escalations: 1" in result.output
+    again = runner.invoke(args=["sla", "sweep", "--at", FIRST_DUE.isoformat()])
+    assert "cases: 0" in again.output
+    refused = runner.invoke(args=["sla", "sweep", "--at", "2025-11-18T17:30"])
+    assert refused.exit_code != 0 and "time zone" in refused.output

@@ -108,11 +108,14 @@ def test_staff_without_an_area_see_nothing(client_request, areas):
 def test_the_queue_puts_the_most_urgent_deadline_first_and_flags_overdue(client_request, areas):
     from datetime import UTC, datetime, timedelta
 
+    from portal.services.sla_clocks import reschedule
+
     resident = create_resident(areas["village"])
     now = datetime.now(UTC)
     old = create_case(resident, now=now - timedelta(days=30))
     answered = create_case(resident, now=now - timedelta(days=40))
     answered.first_responded_at = now - timedelta(days=39)  # now the resolution clock counts
+    reschedule(db.session, answered)
     fresh = create_case(resident, now=now)
     staff = create_user(Role.VILLAGE_WORKER, area_id=areas["village"].id)
     db.session.commit()

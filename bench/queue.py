@@ -1,0 +1,164 @@
+"""Queue page and SLA sweep times on a generated county of open cases: prints figures only.
+
+    .venv/bin/python bench/queue.py [N]            # N open cases (default 100000), SQLite
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/wenxu_bench \\
+        .venv/bin/python bench/queue.py            # the same on PostgreSQL (database created)
+
+The cases are written in bulk (not through file_case) across 3 townships × 10 villages, with
+deadlines spread over the past and next 20 days, so the queue has every deadline state and
+the sweep finds the cases whose next check has come. Figures: the /admin/ first page for a
+county officer and for a village worker (median of 20), the count and the filtered page, an
+idle sweep (nothing due) and a sweep of every case due now.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Python puts this file's folder first on the path, where this file would shadow the standard
+# library's `queue` (which redis imports): put the project root there instead.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app  # noqa: E402
+from portal.config import TestingConfig  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.models import AreaLevel, Case, CaseChannel, CaseStatus, CaseType, Role  # noqa: E402
+from portal.services.reference_data import seed_reference_data  # noqa: E402
+from portal.services.sweep import sweep  # noqa: E402
+from tests.factories import create_area, create_resident, create_user  # noqa: E402
+
+
+def _database(tmp: str) -> str:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(tmp) / 'bench.db'}"
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    return url
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _timed(run, times: int = 20) -> float:
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _generate(count: int, now: datetime) -> tuple[list, list]:
+    county = create_area("511321000000", AreaLevel.COUNTY)
+    villages, residents = [], []
+    for t in range(3):
+        township = create_area(f"511321{101 + t:03d}000", AreaLevel.TOWNSHIP, parent_id=county.id)
+        for v in range(10):
+            village = create_area(
+                f"511321{101 + t:03d}{201 + v:03d}", AreaLevel.VILLAGE, parent_id=township.id
+            )
+            villages.append(village)
+            residents += [create_resident(village) for _ in range(5)]
+    db.session.commit()
+    rng = random.Random(7)
+    rows = []
+    for i in range(count):
+        resident = residents[i % len(residents)]
+        created = now - timedelta(minutes=rng.randint(0, 40 * 24 * 60))
+        due = created + timedelta(days=rng.randint(1, 21))
+        warn = created + (due - created) * 2 / 3
+        status = CaseStatus.WAITING if i % 10 == 0 else CaseStatus.IN_PROGRESS
+        rows.append(
+            {
+                "reference": f"B{i:09d}",
+                "type": CaseType.COMPLAINT,
+                "status": status,
+                "resident_id": resident.id,
+                "area_id": resident.area_id,
+                "channel": CaseChannel.WEB,
+                "description": "bench",
+                "language": "zh_CN",
+                "escalation_level": 0,
+                "urgent": False,
+                "reopen_count": 0,
+                "extensions_used": 0,
+                "calendar_unknown": False,
+                "created_at": created,
+                "clock_started_at": created,
+                "first_responded_at": created + timedelta(hours=2),
+                "resolve_due_at": due,
+                "current_due_at": due,
+                "current_warn_at": warn,
+                # A check far enough ahead that only the "due now" run below finds them.
+                "next_sla_check_at": None if status == CaseStatus.WAITING else due,
+            }
+        )
+    for start in range(0, count, 5000):
+        db.session.execute(insert(Case), rows[start : start + 5000])
+    db.session.commit()
+    return villages, residents
+
+
+def main(count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = _database(tmp)
+        app = create_app(TestingConfig({"DATABASE_URL": url}))
+        with app.app_context():
+            upgrade()
+            seed_reference_data(db.session, date.today())
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            villages, _ = _generate(count, now)
+            print(f"database: {make_url(url).get_backend_name()}; {count} open cases")  # noqa: T201
+            print(f"generated in {time.perf_counter() - started:.1f} s")  # noqa: T201
+            county_officer = create_user(Role.COUNTY_STAFF, area_id=villages[0].parent.parent_id)
+            worker = create_user(Role.VILLAGE_WORKER, area_id=villages[0].id)
+            db.session.commit()
+            if make_url(url).get_backend_name() == "postgresql":
+                db.session.execute(text("ANALYZE"))
+                db.session.commit()
+            client = app.test_client()
+            for who, user in (("county officer", county_officer), ("village worker", worker)):
+                with client.session_transaction() as session:
+                    session["_user_id"] = user.get_id()
+                for label, path in (
+                    ("first page", "/admin/"),
+                    ("overdue filter", "/admin/?deadline=overdue"),
+                ):
+                    median = _timed(lambda path=path: client.get(path))
+                    print(f"/admin/ {label} as {who}: {_ms(median)} (median of 20)")  # noqa: T201
+
+            idle = _timed(lambda: sweep(db.session, now - timedelta(days=60)), times=5)
+            print(f"idle sweep (nothing due): {_ms(idle)}")  # noqa: T201
+            started = time.perf_counter()
+            result = sweep(db.session, now)
+            elapsed = time.perf_counter() - started
+            print(  # noqa: T201
+                f"sweep of every case due by now: {result.cases} cases, "
+                f"{result.escalations} escalations, {result.warnings} warnings in "
+                f"{elapsed:.1f} s ({result.cases / elapsed:.0f} cases/s)"
+            )
+            again = _timed(lambda: sweep(db.session, now), times=5)
+            print(f"the next sweep, with those done: {_ms(again)}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)

@@ -1,0 +1,159 @@
+"""The staff queue: filters, deadline states, counts and keyset pagination over `cases_for`.
+
+Deadline states of a case (the clocks are in services.sla_clocks):
+- paused: waiting for the resident; the clocks are stopped;
+- overdue: its earliest running deadline has passed;
+- warning: two thirds of that deadline's time are used;
+- on track: otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+
+from portal.models import Area, Case, CaseStatus, CaseType, User
+from portal.models.base import AnySession
+from portal.services.access import cases_for, in_area
+
+PAGE_SIZE = 50
+ON_TRACK, WARNING, OVERDUE, PAUSED = "on_track", "warning", "overdue", "paused"
+DEADLINE_STATES = (ON_TRACK, WARNING, OVERDUE, PAUSED)
+#: Status filters: "open" (the default) is new, in progress and waiting together.
+OPEN, ALL = "open", "all"
+STATUS_FILTERS = (OPEN, *(s.value for s in CaseStatus), ALL)
+MINE, UNASSIGNED, ESCALATED_TO_ME = "mine", "unassigned", "escalated"
+ASSIGNEE_FILTERS = (MINE, UNASSIGNED, ESCALATED_TO_ME)
+RUNNING = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
+OPEN_STATUSES = (*RUNNING, CaseStatus.WAITING)
+
+
+@dataclass(frozen=True)
+class Filters:
+    case_type: str = ""
+    status: str = OPEN
+    deadline: str = ""
+    area_id: int | None = None
+    assignee: str = ""
+
+
+@dataclass
+class QueuePage:
+    cases: list[Case]
+    total: int
+    by_deadline: dict[str, int] = field(default_factory=dict)
+    next_cursor: str | None = None
+
+
+def deadline_state(now: datetime) -> ColumnElement[str]:
+    """The deadline state of each case at `now`, as SQL (None for cases not open)."""
+    running = Case.status.in_(RUNNING)
+    return case(
+        (Case.status == CaseStatus.WAITING, PAUSED),
+        (and_(running, Case.current_due_at < now), OVERDUE),
+        (and_(running, Case.current_warn_at <= now), WARNING),
+        (running, ON_TRACK),
+        else_=None,
+    )
+
+
+def _deadline_filter(state: str, now: datetime) -> ColumnElement[bool]:
+    running = Case.status.in_(RUNNING)
+    return {
+        PAUSED: Case.status == CaseStatus.WAITING,
+        OVERDUE: and_(running, Case.current_due_at < now),
+        WARNING: and_(running, Case.current_warn_at <= now, Case.current_due_at >= now),
+        ON_TRACK: and_(
+            running,
+            or_(Case.current_warn_at > now, Case.current_warn_at.is_(None)),
+            or_(Case.current_due_at >= now, Case.current_due_at.is_(None)),
+        ),
+    }[state]
+
+
+def filtered(
+    session: AnySession, user: User, filters: Filters, now: datetime, *, deadline: bool = True
+) -> Select[tuple[Case]]:
+    """The user's cases narrowed by `filters` (without the deadline state when asked)."""
+    query = cases_for(session, user, now.date())
+    if filters.case_type in {t.value for t in CaseType}:
+        query = query.where(Case.type == CaseType(filters.case_type))
+    if filters.status == OPEN:
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif filters.status in {s.value for s in CaseStatus}:
+        query = query.where(Case.status == CaseStatus(filters.status))
+    if filters.area_id is not None:
+        area = session.get(Area, filters.area_id)
+        query = query.where(in_area(area) if area else false())
+    if filters.assignee == MINE:
+        query = query.where(Case.assignee_id == user.id)
+    elif filters.assignee == UNASSIGNED:
+        query = query.where(Case.assignee_id.is_(None))
+    elif filters.assignee == ESCALATED_TO_ME:
+        query = query.where(Case.escalated_to_area_id == user.area_id)
+    if deadline and filters.deadline in DEADLINE_STATES:
+        query = query.where(_deadline_filter(filters.deadline, now))
+    return query
+
+
+def encode_cursor(row: Case) -> str:
+    due = row.current_due_at.isoformat() if row.current_due_at else ""
+    return f"{due}~{row.id}"
+
+
+def _after(cursor: str) -> ColumnElement[bool] | None:
+    """Rows after `cursor` in (current_due_at NULLS LAST, id) order; None if it is malformed."""
+    due_text, _, id_text = cursor.partition("~")
+    if not id_text.isdigit():
+        return None
+    last_id = int(id_text)
+    if not due_text:
+        return and_(Case.current_due_at.is_(None), Case.id > last_id)
+    try:
+        due = datetime.fromisoformat(due_text)
+    except ValueError:
+        return None
+    if due.tzinfo is None:
+        return None
+    return or_(
+        Case.current_due_at > due,
+        and_(Case.current_due_at == due, Case.id > last_id),
+        Case.current_due_at.is_(None),
+    )
+
+
+def queue_page(
+    session: AnySession,
+    user: User,
+    filters: Filters,
+    now: datetime,
+    *,
+    after: str | None = None,
+    size: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue, the earliest deadline first, with the counts the page shows."""
+    query = filtered(session, user, filters, now)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    state = deadline_state(now).label("state")
+    by_deadline: dict[str, int] = dict.fromkeys(DEADLINE_STATES, 0)
+    with_state = filtered(session, user, filters, now, deadline=False).add_columns(state)
+    counted = with_state.subquery()
+    grouped = select(counted.c.state, func.count()).group_by(counted.c.state)
+    for name, count in session.execute(grouped):
+        if name in by_deadline:
+            by_deadline[name] = count
+    if after:
+        condition = _after(after)
+        if condition is not None:
+            query = query.where(condition)
+    rows = list(
+        session.scalars(
+            query.order_by(Case.current_due_at.asc().nulls_last(), Case.id).limit(size + 1)
+        )
+    )
+    page = QueuePage(cases=rows[:size], total=total, by_deadline=by_deadline)
+    if len(rows) > size:
+        page.next_cursor = encode_cursor(rows[size - 1])
+    return page
