@@ -6,4 +6,14 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
-from admin import cases, outbox  # noqa: E402,F401  (views register on bp)
+from admin import (  # noqa: E402,F401  (views register on bp)
+    api_keys,
+    audit_log,
+    calendar,
+    case_page,
+    cases,
+    dashboard,
+    outbox,
+    sla_policies,
+    staff,
+)

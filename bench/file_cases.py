@@ -16,11 +16,17 @@ from pathlib import Path
 
 from flask_migrate import upgrade
 
-from portal import create_app
-from portal.config import TestingConfig
-from portal.extensions import db
-from portal.models import AreaLevel, Role
-from portal.services.reference_data import seed_reference_data
+# Run as a script, bench/ comes first on sys.path, where bench/queue.py would shadow the
+# standard library's queue module: put the repository there instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+from portal import create_app  # noqa: E402
+from portal.config import TestingConfig  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.models import AreaLevel, Role  # noqa: E402
+from portal.services.reference_data import seed_reference_data  # noqa: E402
 
 
 def main(count: int) -> None:
@@ -30,7 +36,6 @@ def main(count: int) -> None:
         with app.app_context():
             upgrade()
             seed_reference_data(db.session, date.today())
-            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
             from tests.factories import create_area, create_case, create_resident, create_user
 
             village = create_area("511321101201", AreaLevel.VILLAGE)

@@ -20,7 +20,11 @@ from pathlib import Path
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as a script, bench/ comes first on sys.path, where bench/queue.py would shadow the
+# standard library's queue module: put the repository there instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
 from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402

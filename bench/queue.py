@@ -13,23 +13,24 @@ idle sweep (nothing due) and a sweep of every case due now.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Python puts this file's folder first on the path, where this file would shadow the standard
-# library's `queue` (which redis imports): put the project root there instead.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
+
+# Run as a script, bench/ comes first on sys.path, where this file would shadow the standard
+# library's queue module (redis imports it): put the repository there instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
 from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402

@@ -24,8 +24,19 @@ PUBLIC_ENDPOINTS = {
     "language.switch",
     "settings.toggle_large_text",  # visitors need larger text before they can sign in
     "directory.index",  # what services exist and the hotline: for everyone
+    "open311.services",  # Open311: which case types a hotline may file
+    "open311.service_definition",
+}
+#: Machine-to-machine routes (Open311): no sign-in, but an `api_key`; without one they refuse.
+API_KEY_ENDPOINTS = {
+    "open311.requests_list",
+    "open311.request_detail",
+    "open311.create_request",
+    "open311.token",
 }
 URL_RULE = re.compile(r"^(/|(/([a-z0-9]+(-[a-z0-9]+)*|<(int|uuid):[a-z_]+>))+/?)$")
+#: Open311 GeoReport v2 fixes its own paths: `/open311/v2/<noun>[/<id>].json`.
+OPEN311_RULE = re.compile(r"^/open311/v2/[a-z]+(/<[a-z_]+>)?\.json$")
 
 
 def _rules(app):
@@ -41,7 +52,7 @@ def test_every_admin_route_is_for_staff_only(app):
 
 def test_every_non_public_route_requires_sign_in(app, client):
     for rule in _rules(app):
-        if rule.endpoint in PUBLIC_ENDPOINTS:
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint in API_KEY_ENDPOINTS:
             continue
         url = re.sub(r"<(int|uuid):[a-z_]+>", "1", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -50,8 +61,24 @@ def test_every_non_public_route_requires_sign_in(app, client):
             assert response.location.startswith("/sign-in"), f"{method} {url}"
 
 
+def test_api_key_routes_refuse_without_a_key(app, client):
+    """Neither public nor for signed-in people: every call without a valid key gets 403."""
+    rules = [rule for rule in _rules(app) if rule.endpoint in API_KEY_ENDPOINTS]
+    assert {rule.endpoint for rule in rules} == API_KEY_ENDPOINTS
+    for rule in rules:
+        url = re.sub(r"<[a-z_]+>", "1", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for query in ("", "?api_key=not-a-key"):
+                response = client.open(url + query, method=method)
+                assert response.status_code == 403, f"{method} {url}{query}"
+                assert response.get_json()[0]["code"] == 403
+
+
 def test_urls_are_lowercase_kebab_case_with_typed_parameters(app):
     for rule in _rules(app):
+        if rule.endpoint.startswith("open311."):
+            assert OPEN311_RULE.match(rule.rule), f"{rule.rule} is not a GeoReport v2 path"
+            continue
         assert URL_RULE.match(rule.rule), (
             f"{rule.rule} is not lowercase kebab-case with typed parameters"
         )

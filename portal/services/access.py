@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 
-from portal.models import Area, Case, Guardianship, Notification, Resident, Role, User
+from portal.models import (
+    Area,
+    AuditEvent,
+    Case,
+    Guardianship,
+    Notification,
+    Resident,
+    Role,
+    User,
+)
 from portal.models.base import AnySession
 
 
@@ -84,3 +93,50 @@ def can_act_for(session: AnySession, user: User, resident_id: int, today: date) 
         ids = session.scalars(guarded_resident_ids(user, today)).all()
         return resident_id in ids
     return False
+
+
+def in_area(area: Area) -> ColumnElement[bool]:
+    """A filter for cases inside `area`'s subtree (to narrow a `cases_for` select)."""
+    return Case.area_id.in_(select(Area.id).where(Area.code.startswith(area.prefix)))
+
+
+def areas_for(session: AnySession, user: User) -> Select[Area]:
+    """Areas inside the user's scope (their own and below; every area for administrators)."""
+    query = select(Area).where(Area.valid_to.is_(None))
+    if user.role == Role.ADMIN:
+        return query
+    prefix = area_prefix(session, user)
+    if prefix is None or user.role == Role.INSTITUTION:
+        return query.where(false())
+    return query.where(Area.code.startswith(prefix))
+
+
+def cases_in_area(area: Area) -> Select[Case]:
+    """Cases inside `area`'s subtree, for a system (an Open311 key) scoped to that area."""
+    return select(Case).join(Area, Case.area_id == Area.id).where(Area.code.startswith(area.prefix))
+
+
+def residents_in_area(area: Area) -> Select[Resident]:
+    """Residents inside `area`'s subtree, for a system (an Open311 key) scoped to that area."""
+    return (
+        select(Resident)
+        .join(Area, Resident.area_id == Area.id)
+        .where(Area.code.startswith(area.prefix))
+    )
+
+
+def audit_events_for(session: AnySession, user: User) -> Select[AuditEvent]:
+    """Audit events `user` may browse: all for administrators; for supervisors, the events
+    about residents in their area subtree; nothing for anyone else."""
+    query = select(AuditEvent)
+    if user.role == Role.ADMIN:
+        return query
+    prefix = area_prefix(session, user) if user.role == Role.SUPERVISOR else None
+    if prefix is None:
+        return query.where(false())
+    in_scope = (
+        select(Resident.id)
+        .join(Area, Resident.area_id == Area.id)
+        .where(Area.code.startswith(prefix))
+    )
+    return query.where(AuditEvent.resident_id.in_(in_scope))

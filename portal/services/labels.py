@@ -87,6 +87,9 @@ EVENT_KINDS: dict[str, LazyString] = {
     "rated": _l("Rated"),
     "reopened": _l("Reopened"),
     "withdrawn": _l("Withdrawn"),
+    "extended": _l("Deadline extended"),
+    "marked_urgent": _l("Marked urgent"),
+    "merged": _l("Joined with another request"),
 }
 
 SKIP_REASONS: dict[str, LazyString] = {
@@ -162,4 +165,17 @@ SURVEY_VALUES: dict[str, LazyString] = {
 PLAN_PARTS: dict[str, LazyString] = {
     "assistance": _l("Help and support (assistance plan)"),
     "development": _l("Work and training (development plan)"),
+}
+
+# --- Staff accounts (issue 4: staff accounts and the audit log) ---
+
+ACCOUNT_ROLES: dict[str, LazyString] = {
+    "resident": _l("Resident"),
+    "guardian": _l("Guardian or agent"),
+    "village_worker": _l("Village worker"),
+    "township_officer": _l("Township officer"),
+    "county_staff": _l("County staff"),
+    "supervisor": _l("Supervisor"),
+    "institution": _l("Service institution"),
+    "admin": _l("Administrator"),
 }

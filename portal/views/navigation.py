@@ -20,8 +20,14 @@ RESIDENT_NAV: list[tuple[str, LazyString]] = [
     ("settings.edit", _l("Settings")),
 ]
 STAFF_NAV: list[tuple[str, LazyString]] = [
-    ("admin.queue", _l("Open cases")),
+    ("admin.queue", _l("Cases")),
     ("admin.outbox", _l("Outbox")),
+    ("admin.sla_policies", _l("Deadlines")),
+    ("admin.calendar", _l("Calendar")),
+    ("admin.dashboard", _l("Dashboard")),
+    ("admin.staff", _l("Staff accounts")),
+    ("admin.audit_log", _l("Audit log")),
+    ("admin.api_key_list", _l("API keys")),
 ]
 
 

@@ -60,15 +60,35 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
+ContextKey = tuple[str, str, tuple[tuple[str, int], ...] | None]
+
+
+@pytest.fixture(scope="session")
+def _context_pool(browser: Browser) -> Iterator[dict[ContextKey, list[BrowserContext]]]:
+    """Browser contexts kept between tests, by viewport, locale and size: making one costs
+    most of a page check's time. Each test gets a context no other part of it is using, with
+    its cookies and permissions cleared and its pages closed afterwards."""
+    pool: dict[ContextKey, list[BrowserContext]] = {}
+    yield pool
+    for contexts in pool.values():
+        for context in contexts:
+            context.close()
+
+
 @pytest.fixture
-def new_context(browser: Browser, live_server: LiveServer, app: Flask) -> Iterator[NewContext]:
+def new_context(
+    browser: Browser,
+    live_server: LiveServer,
+    app: Flask,
+    _context_pool: dict[ContextKey, list[BrowserContext]],
+) -> Iterator[NewContext]:
     """Make a browser context: `new_context(viewport="mobile", locale="zh_CN", login=None)`.
 
     `locale` sets both the browser's language and the `wenxu_lang` cookie; `login` (a
     `User.get_id()` value) adds a signed session cookie, the quick way to be signed in.
-    Contexts are closed after the test.
+    Contexts come from a pool; they go back, emptied, after the test.
     """
-    made: list[BrowserContext] = []
+    taken: list[tuple[ContextKey, BrowserContext]] = []
 
     def make(
         viewport: str = "mobile",
@@ -76,23 +96,34 @@ def new_context(browser: Browser, live_server: LiveServer, app: Flask) -> Iterat
         login: str | None = None,
         size: dict[str, int] | None = None,
     ) -> BrowserContext:
-        options = dict(VIEWPORTS[viewport])
-        if size:
-            options["viewport"] = size
-        context = browser.new_context(base_url=live_server.url, locale=LOCALES[locale], **options)
-        context.set_default_timeout(TIMEOUT_MS)
+        key: ContextKey = (viewport, locale, tuple(sorted(size.items())) if size else None)
+        free = _context_pool.setdefault(key, [])
+        if free:
+            context = free.pop()
+        else:
+            options = dict(VIEWPORTS[viewport])
+            if size:
+                options["viewport"] = size
+            context = browser.new_context(
+                base_url=live_server.url, locale=LOCALES[locale], **options
+            )
+            context.set_default_timeout(TIMEOUT_MS)
+        taken.append((key, context))
         cookies: list[dict[str, object]] = [
             {"name": "wenxu_lang", "value": locale, "url": live_server.url}
         ]
         if login:
             cookies.append(_session_cookie(app, login, live_server.url))
         context.add_cookies(cookies)  # type: ignore[arg-type]
-        made.append(context)
         return context
 
     yield make
-    for context in made:
-        context.close()
+    for key, context in taken:
+        for page in context.pages:
+            page.close()
+        context.clear_cookies()
+        context.clear_permissions()
+        _context_pool[key].append(context)
 
 
 def _session_cookie(app: Flask, login: str, url: str) -> dict[str, object]:
@@ -147,6 +178,7 @@ def page_as(new_context: NewContext, world: World) -> Callable[..., Page]:
             "resident": world.resident_login,
             "guardian": world.guardian_login,
             "staff": world.staff_login,
+            "admin": world.admin_login,
         }
         login = logins[role]
         return new_context(viewport=viewport, locale=locale, login=login, **kw).new_page()

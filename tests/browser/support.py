@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
@@ -19,9 +19,12 @@ from playwright.sync_api import BrowserContext, Page
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AreaLevel, CaseType, NeedItem, Role
+from portal.models import AreaLevel, CaseType, NeedItem, Role, SlaPolicy
+from portal.services import two_factor
+from portal.services.crypto import cipher
 from tests.case_factories import create_resolved_case
 from tests.factories import (
+    PASSWORD,
     create_area,
     create_case,
     create_guardianship,
@@ -46,6 +49,8 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
     "mobile": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
     "desktop": {"viewport": {"width": 1280, "height": 800}},
 }
+#: The narrowest screen the pages must work on (WCAG reflow, GB/T 37668).
+NARROW = {"width": 320, "height": 640}
 #: Babel locale (the `wenxu_lang` cookie value) → BCP 47 tag (`<html lang>`, browser locale).
 LOCALES = {"zh_CN": "zh-CN", "en": "en"}
 AXE_OPTIONS = {
@@ -86,12 +91,17 @@ class World:
     case_id: int | None
     case_reference: str | None
     guardian_login: str = ""  # a guardian of the resident and of one more dependent
+    admin_login: str = ""  # an administrator (county-wide: staff accounts, calendar, API keys)
     # The resident's current plan, awaiting agreement, with one delivered item and its delivery.
     plan_id: int | None = None
     plan_item_id: int | None = None
     delivery_id: int | None = None
     need_case_id: int | None = None  # a need (case of type NEED) of the resident
     resolved_case_id: int | None = None  # a resolved complaint: confirm, rate, reopen
+    sla_policy_id: int | None = None  # the complaint SLA policy (reference data)
+    staff_id: int | None = None  # the village worker's User.id (the staff account page)
+    admin_phone: str = ""  # the administrator: no authenticator app set up yet
+    second_factor_phone: str = ""  # a supervisor whose authenticator app is set up
 
     @staticmethod
     def national(phone: str) -> str:
@@ -107,6 +117,7 @@ def build_world(with_case: bool = True) -> World:
         area, name="张秀英", quiet_hours_start=time(0, 0), quiet_hours_end=time(0, 0)
     )
     staff = create_user(Role.VILLAGE_WORKER, area_id=area.id, name="李建国")
+    admin = create_user(Role.ADMIN, name="王管理")
     guardian = create_user(Role.GUARDIAN, name="张文")
     create_guardianship(guardian, resident)
     create_guardianship(guardian, create_resident(area, name="张小文", disability_category=5))
@@ -131,6 +142,9 @@ def build_world(with_case: bool = True) -> World:
         need = create_case(resident, filed_by=user, case_type=CaseType.NEED, need_item=wheelchair)
     plan, plan_item, delivery = create_delivered_plan(resident)
     resolved = create_resolved_case(resident, filed_by=user) if with_case else None
+    supervisor = create_user(Role.SUPERVISOR, area_id=township.id, name="敬国强")
+    two_factor.ensure_secret(db.session, supervisor, encrypt=cipher().encrypt)
+    supervisor.totp_confirmed_at = datetime.now(UTC)
     db.session.commit()
     return World(
         area_id=area.id,
@@ -142,11 +156,18 @@ def build_world(with_case: bool = True) -> World:
         case_id=case.id if case else None,
         case_reference=case.reference if case else None,
         guardian_login=guardian.get_id(),
+        admin_login=admin.get_id(),
         plan_id=plan.id,
         plan_item_id=plan_item.id,
         delivery_id=delivery.id,
         need_case_id=need.id if need else None,
         resolved_case_id=resolved.id if resolved else None,
+        sla_policy_id=db.session.scalar(
+            select(SlaPolicy.id).where(SlaPolicy.case_type == "complaint")
+        ),
+        staff_id=staff.id,
+        admin_phone=admin.phone,
+        second_factor_phone=supervisor.phone,
     )
 
 
@@ -163,7 +184,7 @@ def translate(app: Flask, locale: str, message: str, **params: Any) -> str:
 @dataclass(frozen=True)
 class PageSpec:
     name: str
-    role: str  # "anonymous", "resident", "guardian" or "staff"
+    role: str  # "anonymous", "resident", "guardian", "staff" (a village worker) or "admin"
     path: str  # may hold {case_id}, {need_case_id}, {plan_item_id}, {delivery_id}...
     endpoint: str | None  # the url_map endpoint this page covers (None: an error page)
     status: int = 200
@@ -179,6 +200,8 @@ class PageSpec:
             plan_item_id=world.plan_item_id,
             delivery_id=world.delivery_id,
             resolved_case_id=world.resolved_case_id,
+            sla_policy_id=world.sla_policy_id,
+            staff_id=world.staff_id,
         )
 
 
@@ -237,7 +260,7 @@ PAGES = [
         submit_empty=True,
         form_selector="main #rating-form",
     ),
-    PageSpec("resident-forbidden", "resident", "/admin/", None, status=403),
+    PageSpec("resident-admin-hidden", "resident", "/admin/", None, status=404),
     PageSpec("resident-acting-for-me", "resident", "/acting-for-me", "acting.guardians"),
     PageSpec("guardian-acting-for", "guardian", "/acting-for", "acting.choose"),
     PageSpec("resident-needs", "resident", "/needs", "needs.index"),
@@ -307,13 +330,140 @@ PAGES = [
     ),
     PageSpec("staff-queue", "staff", "/admin/", "admin.queue"),
     PageSpec("staff-case", "staff", "/admin/cases/{case_id}", "admin.case"),
+    PageSpec(
+        "staff-case-reply-errors",
+        "staff",
+        "/admin/cases/{case_id}",
+        "admin.case",
+        submit_empty=True,
+        form_selector="#public-reply-form",
+    ),
     PageSpec("staff-outbox", "staff", "/admin/outbox", "admin.outbox"),
+    PageSpec("staff-dashboard", "staff", "/admin/dashboard", "admin.dashboard"),
+    PageSpec("admin-dashboard", "admin", "/admin/dashboard?metric=overdue", "admin.dashboard"),
+    PageSpec("staff-forbidden", "staff", "/plan", None, status=403),
+    PageSpec("admin-calendar", "admin", "/admin/calendar?year=2026", "admin.calendar"),
+    PageSpec("admin-calendar-not-loaded", "admin", "/admin/calendar?year=2029", "admin.calendar"),
+    PageSpec(
+        "admin-calendar-errors",
+        "admin",
+        "/admin/calendar?year=2026",
+        "admin.calendar",
+        submit_empty=True,
+        form_selector="main #day-form",
+    ),
+    PageSpec("staff-calendar-hidden", "staff", "/admin/calendar", None, status=404),
+    PageSpec("admin-sla-policies", "admin", "/admin/sla-policies", "admin.sla_policies"),
+    PageSpec(
+        "admin-sla-policy", "admin", "/admin/sla-policies/{sla_policy_id}", "admin.sla_policy"
+    ),
+    PageSpec(
+        "admin-sla-policy-errors",
+        "admin",
+        "/admin/sla-policies/{sla_policy_id}",
+        "admin.sla_policy",
+        submit_empty=True,
+        clear_form=True,
+    ),
+    PageSpec(
+        "admin-api-keys",
+        "admin",
+        "/admin/api-keys",
+        "admin.api_key_list",
+        prepare=lambda page, world: create_api_key(page),
+    ),
+    PageSpec("admin-api-key-new", "admin", "/admin/api-keys/new", "admin.api_key_new"),
+    PageSpec(
+        "admin-api-key-new-errors",
+        "admin",
+        "/admin/api-keys/new",
+        "admin.api_key_new",
+        submit_empty=True,
+    ),
+    # Opened directly: the state after the key has been shown once.
+    PageSpec("admin-api-key-gone", "admin", "/admin/api-keys/created", "admin.api_key_created"),
+    PageSpec("admin-staff", "admin", "/admin/staff", "admin.staff"),
+    PageSpec("admin-staff-filtered", "admin", "/admin/staff?role=supervisor", "admin.staff"),
+    PageSpec("admin-staff-new", "admin", "/admin/staff/new", "admin.staff_new"),
+    PageSpec(
+        "admin-staff-new-errors", "admin", "/admin/staff/new", "admin.staff_new", submit_empty=True
+    ),
+    PageSpec("admin-staff-account", "admin", "/admin/staff/{staff_id}", "admin.staff_account"),
+    PageSpec("staff-staff-hidden", "staff", "/admin/staff", None, status=404),
+    PageSpec("admin-audit-log", "admin", "/admin/audit", "admin.audit_log"),
+    PageSpec(
+        "admin-audit-log-errors",
+        "admin",
+        "/admin/audit?actor=abc&date_from=2026-11-30&date_to=2026-11-01",
+        "admin.audit_log",
+    ),
+    PageSpec("staff-audit-log-hidden", "staff", "/admin/audit", None, status=404),
+    # Reached after a right password, before the second step: the sign-in is pending.
+    PageSpec(
+        "anonymous-two-factor-set-up",
+        "anonymous",
+        "/sign-in/two-factor/set-up",
+        "auth.two_factor_set_up",
+        prepare=lambda page, world: start_sign_in(page, world.admin_phone),
+    ),
+    PageSpec(
+        "anonymous-two-factor-set-up-errors",
+        "anonymous",
+        "/sign-in/two-factor/set-up",
+        "auth.two_factor_set_up",
+        submit_empty=True,
+        prepare=lambda page, world: start_sign_in(page, world.admin_phone),
+    ),
+    PageSpec(
+        "anonymous-two-factor",
+        "anonymous",
+        "/sign-in/two-factor",
+        "auth.two_factor",
+        prepare=lambda page, world: start_sign_in(page, world.second_factor_phone),
+    ),
+    PageSpec(
+        "anonymous-two-factor-errors",
+        "anonymous",
+        "/sign-in/two-factor",
+        "auth.two_factor",
+        submit_empty=True,
+        prepare=lambda page, world: start_sign_in(page, world.second_factor_phone),
+    ),
 ]
 PAGE_IDS = [p.name for p in PAGES]
 ERROR_STATE_PAGES = [p for p in PAGES if p.submit_empty]
-ROLES = ("anonymous", "resident", "guardian", "staff")
+ROLES = ("anonymous", "resident", "guardian", "staff", "admin")
 #: GET routes that are not pages: static files and the load balancers' health check.
 NOT_PAGES = {"static", "health.healthz"}
+#: Downloads, not pages: the dashboard's exports.
+NOT_PAGES |= {"admin.dashboard_csv", "admin.dashboard_xlsx"}
+#: JSON for hotline systems (Open311 GeoReport v2), not pages.
+NOT_PAGES |= {
+    "open311.services",
+    "open311.service_definition",
+    "open311.requests_list",
+    "open311.request_detail",
+    "open311.token",
+}
+
+
+def start_sign_in(page: Page, phone: str) -> None:
+    """The password step only: for staff with a second factor, the sign-in is then pending."""
+    page.goto("/sign-in/password")
+    page.fill("#phone", World.national(phone))
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert "/sign-in/two-factor" in page.url, f"no second step: {page.url}"
+
+
+def create_api_key(page: Page) -> None:
+    """Make an Open311 key through the form (the page after shows it once)."""
+    page.goto("/admin/api-keys/new")
+    page.fill("#name", "12345 热线")
+    page.select_option("#area", index=1)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
 
 
 def open_page(page: Page, spec: PageSpec, world: World) -> None:

@@ -23,6 +23,7 @@ from portal.views.settings import DISPLAY_COOKIE
 from tests.browser.conftest import LiveServer
 from tests.browser.support import (
     LOCALES,
+    NARROW,
     PAGES,
     PageSpec,
     World,
@@ -30,7 +31,6 @@ from tests.browser.support import (
     open_page,
 )
 
-NARROW = {"width": 320, "height": 640}
 #: Every page a resident, a guardian or a visitor can see (staff pages are desktop tools).
 PUBLIC_PAGES = [spec for spec in PAGES if spec.role in ("resident", "anonymous", "guardian")]
 SCROLL_WIDTH = "document.documentElement.scrollWidth"

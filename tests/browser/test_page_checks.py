@@ -19,10 +19,12 @@ from tests.browser.support import (
     DESCRIBE_JS,
     ERROR_STATE_PAGES,
     LOCALES,
+    NARROW,
     PAGE_IDS,
     PAGES,
     ROLES,
     TABBABLES_JS,
+    VIEWPORTS,
     PageSpec,
     World,
     assert_no_axe_violations,
@@ -176,7 +178,10 @@ def test_page_checks(
     """Every page, locale and viewport: axe first, on the page as loaded (A11Y-37), then
     A11Y-01, -05, -19, -03, -22, -23, -17, -16 (in that order, since the later ones move focus,
     resize or change the page). One page load serves all: browser contexts are the slow part."""
-    page = page_as(spec.role, viewport=viewport, locale=locale)
+    # Staff pages have no separate 320 px axe run (test_axe_large_text covers residents'):
+    # their phone-sized run is at 320 px wide instead of 390.
+    size = NARROW if viewport == "mobile" and spec.role in ("staff", "admin") else None
+    page = page_as(spec.role, viewport=viewport, locale=locale, size=size)
     open_page(page, spec, world)
 
     with subtests.test("axe: no violations"):
@@ -211,6 +216,13 @@ def test_page_checks(
         page.set_viewport_size(size)
 
     with subtests.test("A11Y-16 200% text: no sideways scroll, nothing clipped"):
+        # On a 390 px phone, like every resident page (320 px is for reflow, A11Y-17, and axe:
+        # WCAG asks for 200% text or 320 px, not both at once).
+        if (
+            page.viewport_size
+            and page.viewport_size["width"] < VIEWPORTS["mobile"]["viewport"]["width"]
+        ):
+            page.set_viewport_size(VIEWPORTS["mobile"]["viewport"])
         page.evaluate(
             """() => {
               const root = document.documentElement;
