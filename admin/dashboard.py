@@ -190,15 +190,15 @@ def export_rows() -> list[list[object]]:
         _("Cases received"),
         _("First reply due or given"),
         _("Answered in time"),
-        _("Answered in time (%)"),
+        _("Answered in time, per cent"),
         _("Median hours to first reply"),
         _("Resolution due or given"),
         _("Resolved in time"),
-        _("Resolved in time (%)"),
+        _("Resolved in time, per cent"),
         _("Overdue now"),
         _("Ratings"),
         _("Satisfied or basically satisfied"),
-        _("Satisfied (%)"),
+        _("Satisfied, per cent"),
     ]
     rows = [header, _row(_("Total"), _("All cases"), figures.total)]
     for name in stats.GROUPINGS:

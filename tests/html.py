@@ -11,6 +11,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from flask import g, has_app_context
+from flask_babel import refresh
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -58,13 +59,15 @@ class ClientRequest:
 
 
 def _forget_cached_user() -> None:
-    """Each request must load its user afresh, as it would in its own app context.
+    """Each request must load its user and locale afresh, as it would in its own app context.
 
     Tests hold one app context open across requests, so Flask-Login's cached `g._login_user`
-    would otherwise outlive a session that has ended.
+    would otherwise outlive a session that has ended, and Flask-Babel's cached locale the
+    language of the first request.
     """
     if has_app_context():
         g.pop("_login_user", None)
+        refresh()
 
 
 def check_page(page: BeautifulSoup) -> None:
