@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -94,7 +95,7 @@ def queue() -> ResponseReturnValue:
     filters = _filters(form, areas)
     after = request.args.get("after")
     page = case_queue.queue_page(db.session, current_user, filters, now, after=after)
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("admin.queue", **args, after=page.next_cursor) if page.next_cursor else None
     state_links = {
         state: url_for("admin.queue", **{**args, "deadline": state})

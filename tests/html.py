@@ -11,8 +11,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from flask import g, has_app_context
-from flask_babel import refresh
 from flask.testing import FlaskClient
+from flask_babel import refresh
 from werkzeug.test import TestResponse
 
 from portal.models import User

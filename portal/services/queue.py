@@ -75,7 +75,7 @@ def _deadline_filter(state: str, now: datetime) -> ColumnElement[bool]:
 
 def filtered(
     session: AnySession, user: User, filters: Filters, now: datetime, *, deadline: bool = True
-) -> Select[tuple[Case]]:
+) -> Select[Case]:
     """The user's cases narrowed by `filters` (without the deadline state when asked)."""
     query = cases_for(session, user, now.date())
     if filters.case_type in {t.value for t in CaseType}:

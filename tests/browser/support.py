@@ -352,7 +352,6 @@ PAGES = [
         submit_empty=True,
         form_selector="main #day-form",
     ),
-    PageSpec("staff-calendar-hidden", "staff", "/admin/calendar", None, status=404),
     PageSpec("admin-sla-policies", "admin", "/admin/sla-policies", "admin.sla_policies"),
     PageSpec(
         "admin-sla-policy", "admin", "/admin/sla-policies/{sla_policy_id}", "admin.sla_policy"
@@ -389,7 +388,6 @@ PAGES = [
         "admin-staff-new-errors", "admin", "/admin/staff/new", "admin.staff_new", submit_empty=True
     ),
     PageSpec("admin-staff-account", "admin", "/admin/staff/{staff_id}", "admin.staff_account"),
-    PageSpec("staff-staff-hidden", "staff", "/admin/staff", None, status=404),
     PageSpec("admin-audit-log", "admin", "/admin/audit", "admin.audit_log"),
     PageSpec(
         "admin-audit-log-errors",
@@ -397,7 +395,6 @@ PAGES = [
         "/admin/audit?actor=abc&date_from=2026-11-30&date_to=2026-11-01",
         "admin.audit_log",
     ),
-    PageSpec("staff-audit-log-hidden", "staff", "/admin/audit", None, status=404),
     # Reached after a right password, before the second step: the sign-in is pending.
     PageSpec(
         "anonymous-two-factor-set-up",

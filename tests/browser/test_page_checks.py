@@ -288,14 +288,14 @@ def _check_tab_walk(page: Page) -> None:
 
 
 @viewports
-@locales
 @pytest.mark.parametrize("role", ROLES)
 def test_help_link_and_navigation_are_the_same_on_every_page(
-    page_as: PageAs, world: World, role: str, locale: str, viewport: str
+    page_as: PageAs, world: World, role: str, viewport: str
 ) -> None:
     """A11Y-29: the help link is at the same index among focusable elements on every page of a
-    role. A11Y-30: the header navigation reads the same on each of those pages."""
-    page = page_as(role, viewport=viewport, locale=locale)
+    role. A11Y-30: the header navigation reads the same on each of those pages. In the default
+    language only: the order is the templates', the same in both (which test_page_checks runs)."""
+    page = page_as(role, viewport=viewport, locale="zh_CN")
     found: dict[str, tuple[int, str]] = {}
     for spec in (spec for spec in PAGES if spec.role == role):
         open_page(page, spec, world)
