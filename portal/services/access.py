@@ -74,8 +74,13 @@ def cases_for(session: AnySession, user: User, today: date) -> Select[Case]:
         prefix = area_prefix(session, user)
         if prefix is None:
             return query.where(false())
-        return query.join(Area, Case.area_id == Area.id).where(Area.code.startswith(prefix))
+        # The area ids first (a small table), so the cases are found by their area_id index.
+        return query.where(Case.area_id.in_(_area_ids(prefix)))
     return query.where(Case.resident_id.in_(visible_resident_ids(session, user, today)))
+
+
+def _area_ids(prefix: str) -> Select[int]:
+    return select(Area.id).where(Area.code.startswith(prefix))
 
 
 def notifications_for(session: AnySession, user: User, today: date) -> Select[Notification]:

@@ -135,15 +135,17 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue, the earliest deadline first, with the counts the page shows."""
     query = filtered(session, user, filters, now)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     state = deadline_state(now).label("state")
-    by_deadline: dict[str, int] = dict.fromkeys(DEADLINE_STATES, 0)
     with_state = filtered(session, user, filters, now, deadline=False).add_columns(state)
     counted = with_state.subquery()
     grouped = select(counted.c.state, func.count()).group_by(counted.c.state)
-    for name, count in session.execute(grouped):
-        if name in by_deadline:
-            by_deadline[name] = count
+    counts: dict[str | None, int] = {name: count for name, count in session.execute(grouped)}
+    by_deadline = {name: counts.get(name, 0) for name in DEADLINE_STATES}
+    # One scan gives both: the total is the chosen state's count, or every state's.
+    if filters.deadline in DEADLINE_STATES:
+        total = by_deadline[filters.deadline]
+    else:
+        total = sum(counts.values())
     if after:
         condition = _after(after)
         if condition is not None:

@@ -36,7 +36,6 @@ from portal.services.staff_notices import handlers_of, notify_staff
 from portal.services.workflow import SYSTEM, Action
 
 BATCH = 500
-SWEPT_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED)
 #: How many levels above the case's own area each escalation goes.
 ESCALATION_STEPS = {ESCALATED_1: 1, ESCALATED_2: 2}
 REOPEN_WINDOW_ENDED = "reopen_window_ended"
@@ -67,7 +66,9 @@ def sweep(session: AnySession, now: datetime, *, batch: int = BATCH) -> SweepRes
     while True:
         query = (
             select(Case)
-            .where(Case.next_sla_check_at <= now, Case.status.in_(SWEPT_STATUSES))
+            # Only the next-check index: every service clears the check when a case leaves
+            # the swept statuses, and check_case clears a stray one (no clock is running).
+            .where(Case.next_sla_check_at <= now)
             .order_by(Case.next_sla_check_at, Case.id)
             .limit(batch)
             .with_for_update(skip_locked=True)

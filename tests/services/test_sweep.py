@@ -266,3 +266,11 @@ def test_flask_sla_sweep_runs_the_sweep_once(app: Flask, case):
     assert "cases: 0" in again.output
     refused = runner.invoke(args=["sla", "sweep", "--at", "2025-11-18T17:30"])
     assert refused.exit_code != 0 and "time zone" in refused.output
+
+
+def test_a_stray_check_on_a_closed_case_is_cleared_without_acting(case):
+    case.status = CaseStatus.CLOSED
+    db.session.commit()
+    result = _sweep(SECOND_AT)
+    assert (result.warnings, result.escalations) == (0, 0)
+    assert db.session.get(Case, case.id).next_sla_check_at is None
