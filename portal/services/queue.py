@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.models import Area, Case, CaseStatus, CaseType, User
 from portal.models.base import AnySession
@@ -152,7 +153,10 @@ def queue_page(
             query = query.where(condition)
     rows = list(
         session.scalars(
-            query.order_by(Case.current_due_at.asc().nulls_last(), Case.id).limit(size + 1)
+            query.order_by(Case.current_due_at.asc().nulls_last(), Case.id)
+            .limit(size + 1)
+            # The page shows each case's resident and area: two queries, not two per row.
+            .options(selectinload(Case.resident), selectinload(Case.area))
         )
     )
     page = QueuePage(cases=rows[:size], total=total, by_deadline=by_deadline)
