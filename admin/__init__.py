@@ -13,6 +13,7 @@ from admin import (  # noqa: E402,F401  (views register on bp)
     case_page,
     cases,
     dashboard,
+    message_preview,
     outbox,
     sla_policies,
     staff,

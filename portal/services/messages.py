@@ -38,6 +38,14 @@ TEMPLATES = {
     "case_merged": _l(
         "Wenxu: %(reference)s was the same matter as %(other)s, so we will answer it there."
     ),
+    "plan_awaiting_agreement": _l(
+        "Wenxu: your service plan for %(year)s is ready. Please read it and say whether you "
+        "agree: sign in, or call 12385."
+    ),
+    "delivery_rating_request": _l(
+        "Wenxu: %(service)s was delivered on %(date)s. How satisfied are you? "
+        "Sign in to rate it, or call 12385."
+    ),
     "staff_sla_warning": _l(
         "Wenxu: case %(reference)s needs an answer by %(due)s (two thirds of the time used)."
     ),
@@ -55,6 +63,26 @@ VOICE_TEMPLATES = {
         "This is Wenxu. Your sign-in code is: %(code)s. Once more: %(code)s. "
         "Never tell it to anyone."
     ),
+}
+#: Example parameters for the staff preview of every message (admin/message_preview.py).
+SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
+    "case_ack": {"case_type": "complaint", "reference": "261100042", "due": "2026-12-15 17:30"},
+    "sign_in_code": {"code": "482915"},
+    "staff_reply": {"reference": "261100042", "text": "工作人员明天上午上门查看。"},
+    "case_paused": {"reference": "261100042", "text": "请补充残疾人证照片。"},
+    "case_resumed": {"reference": "261100042", "due": "2026-12-17 17:30"},
+    "case_extended": {
+        "reference": "261100042",
+        "text": "需要县里批复。",
+        "due": "2026-12-29 17:30",
+    },
+    "case_resolved": {"reference": "261100042", "text": "盲道上的车辆已清走。"},
+    "case_merged": {"reference": "261100043", "other": "261100042"},
+    "plan_awaiting_agreement": {"year": "2026"},
+    "delivery_rating_request": {"service": "轮椅适配", "date": "2026-11-20"},
+    "staff_sla_warning": {"reference": "261100042", "due": "2026-11-25 17:30"},
+    "staff_follow_up": {"reference": "261100042"},
+    "staff_escalated": {"reference": "261100042", "level": 1},
 }
 #: Parameters that must not outlive the send: stored and shown only as dots.
 SECRET_PARAMS = {"sign_in_code": ("code",)}

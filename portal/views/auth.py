@@ -25,7 +25,7 @@ from portal.services.sign_in import CodeCheck, check_code, seconds_until_resend,
 from portal.services.two_factor import needs_second_factor
 from portal.views.safety import safe_next
 
-bp = Blueprint("auth", __name__)
+bp: Blueprint = Blueprint("auth", __name__)
 PHONE_KEY = "sign_in_phone"
 
 

@@ -22,6 +22,7 @@ RESIDENT_NAV: list[tuple[str, LazyString]] = [
 STAFF_NAV: list[tuple[str, LazyString]] = [
     ("admin.queue", _l("Cases")),
     ("admin.outbox", _l("Outbox")),
+    ("admin.message_preview", _l("Messages")),
     ("admin.sla_policies", _l("Deadlines")),
     ("admin.calendar", _l("Calendar")),
     ("admin.dashboard", _l("Dashboard")),

@@ -339,6 +339,7 @@ PAGES = [
         form_selector="#public-reply-form",
     ),
     PageSpec("staff-outbox", "staff", "/admin/outbox", "admin.outbox"),
+    PageSpec("staff-messages", "staff", "/admin/messages", "admin.message_preview"),
     PageSpec("staff-dashboard", "staff", "/admin/dashboard", "admin.dashboard"),
     PageSpec("admin-dashboard", "admin", "/admin/dashboard?metric=overdue", "admin.dashboard"),
     PageSpec("staff-forbidden", "staff", "/plan", None, status=403),
