@@ -40,6 +40,14 @@ class BaseConfig:
         self.FIELD_ENCRYPTION_KEY = env.get("FIELD_ENCRYPTION_KEY", "")
         self.LOOKUP_HASH_KEY = env.get("LOOKUP_HASH_KEY", "")
         self.MESSAGING_PROVIDER = env.get("MESSAGING_PROVIDER", "console")
+        self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_FROM_NUMBER = env.get("TWILIO_FROM_NUMBER", "")
+        self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
+        # Twilio's REST base; a proxy or a test server can stand there.
+        self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+        # Where Twilio reaches our webhooks (status callbacks), e.g. https://wenxu.example.
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "").rstrip("/")
         self.TIMEZONE = env.get("WENXU_TIMEZONE", "Asia/Shanghai")
         self.SLA_CLOSE_OF_BUSINESS = env.get("SLA_CLOSE_OF_BUSINESS", "17:30")
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
@@ -65,7 +73,19 @@ class BaseConfig:
 
     def problems(self) -> list[str]:
         """What makes this configuration unsafe to run; empty when it is fine."""
-        return []
+        return self.messaging_problems()
+
+    def messaging_problems(self) -> list[str]:
+        if self.MESSAGING_PROVIDER != "twilio":
+            return []
+        found = [
+            f"{name} must be set for MESSAGING_PROVIDER=twilio"
+            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
+            if not getattr(self, name)
+        ]
+        if not (self.TWILIO_FROM_NUMBER or self.TWILIO_MESSAGING_SERVICE_SID):
+            found.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set")
+        return found
 
 
 class DevelopmentConfig(BaseConfig):
@@ -91,7 +111,7 @@ class ProductionConfig(BaseConfig):
         self.SESSION_COOKIE_SECURE = True
 
     def problems(self) -> list[str]:
-        found = []
+        found = self.messaging_problems()
         if self.SECRET_KEY == DEV_SECRET:
             found.append("SECRET_KEY must be set")
         if not self.FIELD_ENCRYPTION_KEY:

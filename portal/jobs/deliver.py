@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from portal.clients.messaging import ProviderError, messaging_client
+from portal.clients.messaging import MessagingClient, ProviderError, messaging_client
+from portal.clients.twilio_provider import AmbiguousSend, OptedOut, TwilioClient
 from portal.extensions import db
 from portal.models import MessageChannel, Notification, NotificationStatus, Resident
 from portal.services.messages import IMMEDIATE, SECRET_PARAMS, redacted, render
@@ -69,17 +70,30 @@ def _held_for_quiet_hours(notification: Notification, resident: Resident, now: d
     return True
 
 
+#: `last_error` of a send whose answer never came: the next try asks Twilio first.
+AMBIGUOUS = "ambiguous: "
+
+
 def _send(notification: Notification, body: str, *, retry: bool) -> None:
     """Hand `body` to the provider. Without `retry` (a secret already redacted), fail for good."""
     client = messaging_client()
     to = notification.to_phone or ""
     try:
-        if notification.channel == MessageChannel.VOICE:
+        ref = _already_sent(client, notification, body)
+        if ref is None and notification.channel == MessageChannel.VOICE:
             ref = client.place_call(to, body, notification.language)
-        else:
+        elif ref is None:
             ref = client.send_sms(to, body)
-    except ProviderError as error:
+    except OptedOut as error:
+        # The carrier says the person replied STOP: recorded, never retried.
+        notification.status = NotificationStatus.SKIPPED
+        notification.skip_reason = "opted_out_at_provider"
         notification.last_error = str(error)
+        db.session.commit()
+        return
+    except ProviderError as error:
+        prefix = AMBIGUOUS if isinstance(error, AmbiguousSend) else ""
+        notification.last_error = prefix + str(error)
         # A retryable failure goes back to the queue for the sweep; a permanent one is final.
         notification.status = (
             NotificationStatus.CREATED if error.retryable and retry else NotificationStatus.FAILED
@@ -92,3 +106,16 @@ def _send(notification: Notification, body: str, *, retry: bool) -> None:
     notification.provider_ref = ref
     notification.sent_at = datetime.now(UTC)
     db.session.commit()
+
+
+def _already_sent(client: MessagingClient, notification: Notification, body: str) -> str | None:
+    """After an ambiguous try, the provider's reference of the SMS if it did go out.
+
+    Twilio's Messages API has no idempotency key, so the message list is the only way to know.
+    """
+    if not (notification.last_error or "").startswith(AMBIGUOUS):
+        return None
+    if notification.channel != MessageChannel.SMS or not isinstance(client, TwilioClient):
+        return None
+    since = notification.created_at - timedelta(minutes=1)
+    return client.sent_to_since(notification.to_phone or "", body, since)

@@ -95,6 +95,7 @@ EVENT_KINDS: dict[str, LazyString] = {
 SKIP_REASONS: dict[str, LazyString] = {
     "opted_out": _l("the resident chose no messages"),
     "no_phone": _l("no phone number on record"),
+    "opted_out_at_provider": _l("the person replied STOP to an earlier text"),
 }
 
 GUARDIAN_KINDS: dict[str, LazyString] = {

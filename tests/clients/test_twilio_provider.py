@@ -1,0 +1,182 @@
+"""The Twilio provider, through the real `twilio` SDK, against a fake Twilio on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.clients.messaging import ProviderError
+from portal.clients.twilio_provider import AmbiguousSend, OptedOut, TwilioClient
+from portal.config import TestingConfig as Config
+from portal.extensions import db
+from portal.jobs.deliver import deliver
+from portal.models import Notification, NotificationStatus
+from tests import fake_twilio
+from tests.factories import create_case, create_resident
+
+SID = "AC" + "0" * 32
+TO = "+8613800001234"
+
+
+@pytest.fixture
+def fake() -> Iterator[fake_twilio.FakeTwilio]:
+    server = fake_twilio.start()
+    yield server
+    server.stop()
+
+
+def _client(fake: fake_twilio.FakeTwilio, **kw) -> TwilioClient:
+    options = {
+        "account_sid": SID,
+        "auth_token": "secret",
+        "from_number": "+15005550006",
+        "public_base_url": "https://wenxu.example",
+        "api_base_url": fake.url,
+        **kw,
+    }
+    return TwilioClient(**options)
+
+
+def test_an_sms_goes_with_a_validity_period_and_a_status_callback(fake):
+    sid = _client(fake).send_sms(TO, "问需：已收到您的投诉。")
+    [request] = fake.requests
+    assert request["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
+    form = request["form"]
+    assert form["To"] == TO and form["Body"] == "问需：已收到您的投诉。"
+    assert form["From"] == "+15005550006" and form["ValidityPeriod"] == "14400"
+    assert form["StatusCallback"] == "https://wenxu.example/webhooks/twilio/status"
+    assert sid == fake.messages[0]["sid"] and sid.startswith("SM")
+
+
+def test_a_messaging_service_sends_instead_of_a_number(fake):
+    _client(fake, from_number="", messaging_service_sid="MG" + "1" * 32).send_sms(TO, "hi")
+    form = fake.requests[0]["form"]
+    assert form["MessagingServiceSid"] == "MG" + "1" * 32 and "From" not in form
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retryable"),
+    [(429, 20429, True), (500, 20500, True), (503, None, True), (400, 21211, False)],
+)
+def test_errors_are_classified(fake, status, code, retryable):
+    fake.fail_next(status, code)
+    with pytest.raises(ProviderError) as raised:
+        _client(fake).send_sms(TO, "hi")
+    assert raised.value.retryable is retryable
+    assert not isinstance(raised.value, OptedOut | AmbiguousSend)
+
+
+def test_a_recipient_who_replied_stop_is_opted_out_not_retried(fake):
+    fake.fail_next(400, 21610)
+    with pytest.raises(OptedOut) as raised:
+        _client(fake).send_sms(TO, "hi")
+    assert raised.value.retryable is False
+
+
+def test_a_read_timeout_is_ambiguous_and_the_list_shows_the_message_went(fake):
+    fake.stall_next(1.5)
+    client = _client(fake, timeout=0.5)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    with pytest.raises(AmbiguousSend):
+        client.send_sms(TO, "问需：第一次")
+    assert client.sent_to_since(TO, "问需：第一次", since) == fake.messages[0]["sid"]
+    assert client.sent_to_since(TO, "问需：别的内容", since) is None
+
+
+def test_twilio_out_of_reach_is_retryable(fake):
+    client = _client(fake, api_base_url="http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(ProviderError) as raised:
+        client.send_sms(TO, "hi")
+    assert raised.value.retryable and not isinstance(raised.value, AmbiguousSend)
+
+
+def test_a_call_reads_the_message_slowly_twice_in_the_recipients_language(fake):
+    sid = _client(fake).place_call(TO, "验证码是 1, 2 & 3", "zh_CN")
+    form = fake.requests[0]["form"]
+    assert fake.requests[0]["path"].endswith("/Calls.json") and sid.startswith("CA")
+    twiml = form["Twiml"]
+    assert twiml.count('<Say language="cmn-CN" voice="Polly.Zhiyu">') == 2
+    assert "验证码是 1, 2 &amp; 3" in twiml and '<prosody rate="85%">' in twiml
+    assert form["MachineDetection"] == "DetectMessageEnd"
+    _client(fake).place_call(TO, "Hello", "en")
+    assert '<Say language="en-GB" voice="Polly.Amy">' in fake.requests[1]["form"]["Twiml"]
+
+
+@pytest.fixture
+def through_twilio(app, fake) -> Iterator[TwilioClient]:
+    """The app sends through the fake Twilio (with a short read timeout) during the test."""
+    client = _client(fake, timeout=0.5)
+    app.extensions["messaging"], console = client, app.extensions["messaging"]
+    yield client
+    app.extensions["messaging"] = console
+
+
+def _acknowledge() -> Notification:
+    # Quiet hours that never apply (start == end): the test may run at any hour.
+    resident = create_resident(phone=TO, quiet_hours_start=time(0), quiet_hours_end=time(0))
+    create_case(resident)
+    db.session.commit()
+    [row] = db.session.scalars(select(Notification)).all()
+    return row
+
+
+def test_the_deliver_job_sends_an_acknowledgement_through_twilio(fake, through_twilio):
+    row = _acknowledge()
+    assert row.status == NotificationStatus.SENT and row.provider == "twilio"
+    assert row.provider_ref == fake.messages[0]["sid"] and fake.messages[0]["to"] == TO
+
+
+def test_a_timed_out_send_that_went_is_not_sent_again(fake, through_twilio):
+    fake.stall_next(1.5)
+    row = _acknowledge()
+    assert row.status == NotificationStatus.CREATED and row.last_error.startswith("ambiguous")
+    deliver(row.id)  # what the sweep does later
+    db.session.expire_all()
+    row = db.session.get(Notification, row.id)
+    assert len(fake.messages) == 1  # reconciled against the message list: no resend
+    assert row.status == NotificationStatus.SENT and row.provider_ref == fake.messages[0]["sid"]
+
+
+def test_a_timed_out_send_that_did_not_go_is_sent_once_more(fake, through_twilio):
+    fake.stall_next(1.5)
+    row = _acknowledge()
+    fake.messages.clear()  # Twilio never stored it after all
+    deliver(row.id)
+    db.session.expire_all()
+    assert len(fake.messages) == 1
+    assert db.session.get(Notification, row.id).status == NotificationStatus.SENT
+
+
+def test_a_busy_twilio_is_tried_again_later(fake, through_twilio):
+    fake.fail_next(429, 20429)
+    row = _acknowledge()
+    assert row.status == NotificationStatus.CREATED and "429" in row.last_error
+    deliver(row.id)
+    db.session.expire_all()
+    assert db.session.get(Notification, row.id).status == NotificationStatus.SENT
+
+
+def test_a_carrier_opt_out_is_recorded_and_not_retried(fake, through_twilio):
+    fake.fail_next(400, 21610)
+    row = _acknowledge()
+    assert row.status == NotificationStatus.SKIPPED
+    assert row.skip_reason == "opted_out_at_provider"
+    deliver(row.id)
+    assert len(fake.requests) == 1
+
+
+def test_twilio_needs_its_settings():
+    problems = Config({"MESSAGING_PROVIDER": "twilio"}).problems()
+    assert "TWILIO_ACCOUNT_SID must be set for MESSAGING_PROVIDER=twilio" in problems
+    assert "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set" in problems
+    complete = {
+        "MESSAGING_PROVIDER": "twilio",
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": "secret",
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "PUBLIC_BASE_URL": "https://wenxu.example",
+    }
+    assert Config(complete).problems() == []
