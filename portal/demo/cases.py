@@ -29,8 +29,8 @@ from portal.models import (
     User,
 )
 from portal.services.cases import append_event, file_case
-from portal.services.sla import deadlines_for
-from portal.services.sla_clocks import Counting, reschedule
+from portal.services.sla import Counting, deadlines_for
+from portal.services.sla_clocks import reschedule
 
 Text = tuple[str | None, str, str]
 

@@ -28,10 +28,9 @@ from portal.services import workflow
 from portal.services.cases import append_event
 from portal.services.escalation import escalate
 from portal.services.ratings import given_as
-from portal.services.sla import deadlines_for, local_zone
+from portal.services.sla import Counting, deadlines_for, local_zone
 from portal.services.sla_clocks import (
     REOPEN_DAYS,
-    Counting,
     paused_since,
     push_for_pause,
     reschedule,

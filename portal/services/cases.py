@@ -26,7 +26,7 @@ from portal.models import (
 )
 from portal.models.base import AnySession
 from portal.services.notifications import notify_resident
-from portal.services.sla import deadlines_for, local_zone
+from portal.services.sla import Counting, deadlines_for, local_text, local_zone
 from portal.services.sla_clocks import reschedule
 
 
@@ -55,7 +55,8 @@ def file_case(
     language: str = "zh_CN",
 ) -> Case:
     """Record a new case with its first event, deadlines and the resident's acknowledgement."""
-    deadlines = deadlines_for(session, case_type.value, now)
+    counting = Counting.load(session)
+    deadlines = deadlines_for(session, case_type.value, now, counting)
     case = Case(
         # Replaced by the readable reference once the id is known (same transaction).
         reference=f"tmp-{uuid.uuid4().hex[:16]}",
@@ -78,7 +79,7 @@ def file_case(
     session.add(case)
     session.flush()
     case.reference = make_reference(case.id, now)
-    reschedule(session, case)
+    reschedule(session, case, counting, written=set())  # a new case has no SLA marks yet
     append_event(
         session,
         case,
@@ -95,7 +96,7 @@ def file_case(
         params={
             "case_type": case_type.value,
             "reference": case.reference,
-            "due": _local_text(deadlines.resolution.due_at),
+            "due": local_text(deadlines.resolution.due_at),
         },
         dedupe_key=f"case_ack:{case.id}",
         now=now,
@@ -135,7 +136,3 @@ def append_event(
     session.add(row)
     session.flush()
     return row
-
-
-def _local_text(moment: datetime) -> str:
-    return f"{moment.astimezone(local_zone()):%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ from portal.models import Area, Case, CaseEvent, EventKind, Resident, User
 from portal.models.base import AnySession
 from portal.services import workflow
 from portal.services.cases import append_event
-from portal.services.sla_clocks import Counting
+from portal.services.sla import Counting
 from portal.services.staff_notices import escalation_contacts, notify_staff
 
 #: Reasons recorded on escalation events, shown to staff and (in plain words) residents.

@@ -44,13 +44,33 @@ def load_calendar(session: AnySession) -> WorkCalendar:
     return WorkCalendar.from_entries(entries, years)
 
 
-def deadlines_for(session: AnySession, case_type: str, received_at: datetime) -> CaseDeadlines:
+@dataclass(frozen=True)
+class Counting:
+    """What deadline arithmetic needs besides the dates: the calendar and local time rules."""
+
+    calendar: WorkCalendar
+    zone: ZoneInfo
+    closing: time
+
+    @classmethod
+    def load(cls, session: AnySession) -> Counting:
+        return cls(load_calendar(session), local_zone(), close_of_business())
+
+
+def local_text(moment: datetime) -> str:
+    """`moment` in local time as messages write it: 2026-12-15 17:30."""
+    return f"{moment.astimezone(local_zone()):%Y-%m-%d %H:%M}"
+
+
+def deadlines_for(
+    session: AnySession, case_type: str, received_at: datetime, counting: Counting | None = None
+) -> CaseDeadlines:
     """First-response and resolution deadlines for a case of `case_type` received now."""
     policy = session.scalar(select(SlaPolicy).where(SlaPolicy.case_type == case_type))
     if policy is None:
         raise LookupError(f"no SLA policy for {case_type!r}: run `flask demo seed` or seed data")
-    calendar = load_calendar(session)
-    zone, closing = local_zone(), close_of_business()
+    counting = counting or Counting.load(session)
+    calendar, zone, closing = counting.calendar, counting.zone, counting.closing
     return CaseDeadlines(
         first_response=compute_due(
             received_at,

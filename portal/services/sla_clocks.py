@@ -18,8 +18,7 @@ from sqlalchemy import select
 from portal.models import Case, CaseEvent, CaseStatus, EventKind, SlaMark, SlaPolicy
 from portal.models.base import AnySession
 from portal.services.deadlines import Unit, compute_due, extend_for_pause, warn_at
-from portal.services.sla import close_of_business, load_calendar, local_zone
-from portal.services.workdays import WorkCalendar
+from portal.services.sla import Counting
 
 FIRST_RESPONSE, RESOLUTION, REPLY = "first_response", "resolution", "reply"
 WARNING, ESCALATED_1, ESCALATED_2 = "warning", "escalated_1", "escalated_2"
@@ -40,19 +39,6 @@ class Clock:
     @property
     def kind(self) -> str:
         return self.name.partition(":")[0]
-
-
-@dataclass(frozen=True)
-class Counting:
-    """What deadline arithmetic needs besides the dates: the calendar and local time rules."""
-
-    calendar: WorkCalendar
-    zone: ZoneInfo
-    closing: time
-
-    @classmethod
-    def load(cls, session: AnySession) -> Counting:
-        return cls(load_calendar(session), local_zone(), close_of_business())
 
 
 def running_clocks(case: Case) -> list[Clock]:

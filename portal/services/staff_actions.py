@@ -22,9 +22,8 @@ from portal.services.cases import append_event
 from portal.services.deadlines import Unit, extend_deadline
 from portal.services.escalation import BY_STAFF, escalate
 from portal.services.notifications import notify_resident
-from portal.services.sla import deadlines_for, local_zone
+from portal.services.sla import Counting, deadlines_for, local_text
 from portal.services.sla_clocks import (
-    Counting,
     paused_since,
     push_for_pause,
     reschedule,
@@ -53,10 +52,6 @@ def _tell_resident(
         now=now,
         case=case,
     )
-
-
-def _local(moment: datetime | None) -> str:
-    return f"{moment.astimezone(local_zone()):%Y-%m-%d %H:%M}" if moment else ""
 
 
 def public_reply(
@@ -183,7 +178,14 @@ def resume(session: AnySession, case: Case, *, actor: User, now: datetime) -> Ca
     )
     case.status = status
     reschedule(session, case)
-    _tell_resident(session, case, "case_resumed", event, now, due=_local(case.next_due_at))
+    _tell_resident(
+        session,
+        case,
+        "case_resumed",
+        event,
+        now,
+        due=local_text(case.next_due_at) if case.next_due_at else "",
+    )
     return event
 
 
@@ -255,7 +257,9 @@ def extend(
     case.calendar_unknown = case.calendar_unknown or due.calendar_unknown
     case.extensions_used += 1
     reschedule(session, case, counting)
-    _tell_resident(session, case, "case_extended", event, now, text=reason, due=_local(due.due_at))
+    _tell_resident(
+        session, case, "case_extended", event, now, text=reason, due=local_text(due.due_at)
+    )
     return event
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from portal.models import Area, Case, MessageChannel, Notification, Role, User
 from portal.models.base import AnySession
 from portal.services.notifications import queue_message
-from portal.services.sla_clocks import Counting
+from portal.services.sla import Counting
 
 STAFF_DAY_START = time(8, 30)
 #: Roles that handle cases in their own area (administrators are not paged).

@@ -20,12 +20,12 @@ from portal.models.base import AnySession
 from portal.services import workflow
 from portal.services.cases import append_event
 from portal.services.escalation import DEADLINE_PASSED, area_above, escalate
+from portal.services.sla import Counting, local_text
 from portal.services.sla_clocks import (
     ESCALATED_1,
     ESCALATED_2,
     WARNING,
     Clock,
-    Counting,
     auto_close_at,
     marks_due,
     reschedule,
@@ -161,10 +161,6 @@ def _write_marks(
         raise MarkTaken(case.id) from error
 
 
-def _local(moment: datetime, counting: Counting) -> str:
-    return f"{moment.astimezone(counting.zone):%Y-%m-%d %H:%M}"
-
-
 def _warn(session: AnySession, case: Case, clock: Clock, now: datetime, counting: Counting) -> None:
     workflow.check(Action.WARN, SYSTEM, case.status)
     event = append_event(
@@ -179,7 +175,7 @@ def _warn(session: AnySession, case: Case, clock: Clock, now: datetime, counting
         session,
         handlers_of(session, case),
         template="staff_sla_warning",
-        params={"reference": case.reference, "due": _local(clock.due_at, counting)},
+        params={"reference": case.reference, "due": local_text(clock.due_at)},
         dedupe_key=f"sla_warning:{event.id}",
         case=case,
         now=now,
