@@ -18,7 +18,7 @@ from admin import bp
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.i18n import current_locale
-from portal.models import Area, Case, CaseStatus, CaseType
+from portal.models import Area, CaseStatus, CaseType
 from portal.services import queue as case_queue
 from portal.services.access import areas_for
 from portal.services.labels import CASE_STATUSES, CASE_TYPES
@@ -111,19 +111,6 @@ def queue() -> ResponseReturnValue:
         state_links=state_links,
         next_url=next_url,
         first_url=url_for("admin.queue", **args) if request.args.get("after") else None,
-        states={case.id: _state(case, now) for case in page.cases},
+        states=page.states,
     )
 
-
-def _state(case: Case, now: datetime) -> str | None:
-    """The same deadline state as `case_queue.deadline_state`, for one loaded case."""
-    due, warn = case.current_due_at, case.current_warn_at
-    if case.status == CaseStatus.WAITING:
-        return case_queue.PAUSED
-    if case.status not in case_queue.RUNNING or due is None:
-        return None
-    if due < now:
-        return case_queue.OVERDUE
-    if warn is not None and warn <= now:
-        return case_queue.WARNING
-    return case_queue.ON_TRACK

@@ -46,6 +46,8 @@ class QueuePage:
     total: int
     by_deadline: dict[str, int] = field(default_factory=dict)
     next_cursor: str | None = None
+    #: Each case's deadline state (by case id), from the same SQL as the counts.
+    states: dict[int, str | None] = field(default_factory=dict)
 
 
 def deadline_state(now: datetime) -> ColumnElement[str]:
@@ -151,15 +153,20 @@ def queue_page(
         condition = _after(after)
         if condition is not None:
             query = query.where(condition)
-    rows = list(
-        session.scalars(
-            query.order_by(Case.current_due_at.asc().nulls_last(), Case.id)
-            .limit(size + 1)
-            # The page shows each case's resident and area: two queries, not two per row.
-            .options(selectinload(Case.resident), selectinload(Case.area))
-        )
+    found = session.execute(
+        query.add_columns(state)
+        .order_by(Case.current_due_at.asc().nulls_last(), Case.id)
+        .limit(size + 1)
+        # The page shows each case's resident and area: two queries, not two per row.
+        .options(selectinload(Case.resident), selectinload(Case.area))
+    ).all()
+    rows = [row for row, _ in found]
+    page = QueuePage(
+        cases=rows[:size],
+        total=total,
+        by_deadline=by_deadline,
+        states={row.id: row_state for row, row_state in found[:size]},
     )
-    page = QueuePage(cases=rows[:size], total=total, by_deadline=by_deadline)
     if len(rows) > size:
         page.next_cursor = encode_cursor(rows[size - 1])
     return page
