@@ -67,6 +67,9 @@ NewContext = Callable[..., BrowserContext]
 
 
 def assert_no_axe_violations(page: Page, label: str = "") -> None:
+    # A click's navigation matches `expect(...).to_have_url` as soon as the document commits,
+    # before its stylesheet has applied; axe must judge the page as a reader sees it.
+    page.wait_for_load_state("load")
     result = _AXE.run(page, options=AXE_OPTIONS)
     assert result.violations_count == 0, (
         f"axe: {result.violations_count} violation(s) on {label or page.url}\n"
