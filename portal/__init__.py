@@ -51,10 +51,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from admin import bp as admin_bp
+    from portal import webhooks
     from portal.views import register_views
 
     register_views(app)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    webhooks.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -33,8 +33,14 @@ class MessagingClient(ABC):
         """Send a text message; returns the provider's reference."""
 
     @abstractmethod
-    def place_call(self, to: str, text: str, language: str) -> str:
-        """Place a voice call that reads `text` in `language`; returns the provider's reference."""
+    def place_call(
+        self, to: str, text: str, language: str, *, notification_id: int | None = None
+    ) -> str:
+        """Place a voice call that reads `text` in `language`; returns the provider's reference.
+
+        With `notification_id`, the call is driven by our voice webhooks (keypad answers, the
+        stored text); without it (a sign-in code, never stored), `text` is read as it is.
+        """
 
 
 class ConsoleClient(MessagingClient):
@@ -53,7 +59,9 @@ class ConsoleClient(MessagingClient):
         self._log("console sms to %s: %s", to, body)
         return f"console-{uuid.uuid4().hex[:16]}"
 
-    def place_call(self, to: str, text: str, language: str) -> str:
+    def place_call(
+        self, to: str, text: str, language: str, *, notification_id: int | None = None
+    ) -> str:
         self._log("console call to %s: %s", to, text)
         return f"console-{uuid.uuid4().hex[:16]}"
 

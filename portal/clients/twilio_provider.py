@@ -65,9 +65,10 @@ class BaseUrlHttpClient(TwilioHttpClient):
 
 
 def twiml_say(text: str, language: str) -> str:
-    """TwiML that reads `text` slowly, pauses, and reads it once more.
+    """TwiML that reads `text` slowly, pauses, and reads it once more (no keypad answers).
 
-    (Keypad answers, 9 to repeat and 1/2/3 to rate, need the voice webhooks: issue #5, point 4.)
+    Only for a call whose text is never stored (a sign-in code); every other call is driven by
+    the voice webhooks (`portal.webhooks`), which take keypad answers.
     """
     lang, voice = VOICES.get(language, VOICES["zh_CN"])
     say = (
@@ -116,16 +117,20 @@ class TwilioClient(MessagingClient):
         )
         return str(message.sid)
 
-    def place_call(self, to: str, text: str, language: str) -> str:
-        callback = self._callback("/webhooks/twilio/call-status")
-        extra = {"status_callback": callback} if callback else {}
+    def place_call(
+        self, to: str, text: str, language: str, *, notification_id: int | None = None
+    ) -> str:
+        callback = self._callback("/webhooks/twilio/status")
+        extra: dict[str, Any] = {"status_callback": callback} if callback else {}
+        voice_url = self._callback(f"/webhooks/twilio/voice/out/{notification_id}")
+        if notification_id is not None and voice_url:
+            # Twilio asks the webhook what to say once it knows who (or what) answered.
+            extra["url"] = voice_url
+        else:
+            extra["twiml"] = twiml_say(text, language)
         call = self._call(
             lambda: self.client.calls.create(
-                to=to,
-                from_=self.from_number,
-                twiml=twiml_say(text, language),
-                machine_detection="DetectMessageEnd",
-                **extra,
+                to=to, from_=self.from_number, machine_detection="DetectMessageEnd", **extra
             )
         )
         return str(call.sid)

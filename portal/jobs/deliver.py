@@ -81,7 +81,13 @@ def _send(notification: Notification, body: str, *, retry: bool) -> None:
     try:
         ref = _already_sent(client, notification, body)
         if ref is None and notification.channel == MessageChannel.VOICE:
-            ref = client.place_call(to, body, notification.language)
+            # A secret (a sign-in code) is never stored, so its call reads the text inline.
+            ref = client.place_call(
+                to,
+                body,
+                notification.language,
+                notification_id=None if not retry else notification.id,
+            )
         elif ref is None:
             ref = client.send_sms(to, body)
     except OptedOut as error:

@@ -17,7 +17,13 @@ from portal.models.case import (
 from portal.models.catalogue import NeedItem
 from portal.models.draft import FormDraft
 from portal.models.institution import Institution
-from portal.models.notification import MessageChannel, Notification, NotificationStatus
+from portal.models.notification import (
+    CallBack,
+    InboundMessage,
+    MessageChannel,
+    Notification,
+    NotificationStatus,
+)
 from portal.models.plan import Delivery, ItemStatus, Plan, PlanItem, PlanPart, PlanStatus
 from portal.models.rating import GivenAs, Rating, Satisfaction
 from portal.models.resident import (
@@ -45,6 +51,7 @@ __all__ = [
     "BasicStatusRecord",
     "CalendarDay",
     "CalendarYear",
+    "CallBack",
     "Case",
     "CaseChannel",
     "CaseEvent",
@@ -59,6 +66,7 @@ __all__ = [
     "GuardianKind",
     "GuardianScope",
     "Guardianship",
+    "InboundMessage",
     "Institution",
     "ItemStatus",
     "MessageChannel",

@@ -85,6 +85,8 @@ class Case(IdMixin, CreatedMixin, Base):
     # Where a hotline (Open311) case is about, and the token its POST was answered with.
     location: Mapped[str | None] = mapped_column(String(200))
     open311_token: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # A voice message left on the status line: the provider's address of the recording.
+    recording_url: Mapped[str | None] = mapped_column(String(500))
     # The resolution clock starts at filing and again at each reopening.
     clock_started_at: Mapped[datetime | None]
     first_response_due_at: Mapped[datetime | None]

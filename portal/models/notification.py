@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, CreatedMixin, IdMixin, str_enum
@@ -62,3 +62,44 @@ class Notification(IdMixin, CreatedMixin, Base):
     send_after: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    # The provider's last word: its raw status and error code, and when it said it.
+    provider_status: Mapped[str | None] = mapped_column(String(24))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    status_at: Mapped[datetime | None]
+    # The next step of the fallback chain points back to the message it stands in for.
+    fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"), index=True)
+    # An urgent case may send during quiet hours; who decided it is in the audit log.
+    override_quiet_hours: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class InboundMessage(IdMixin, CreatedMixin, Base):
+    """A text or call that reached us, kept once per provider reference (MessageSid, CallSid)."""
+
+    __tablename__ = "inbound_message"
+
+    provider_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # sms, call
+    from_phone: Mapped[str] = mapped_column(String(20), index=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    # What it did: rated, opted_out, opted_in, case, unknown_number, ignored.
+    outcome: Mapped[str] = mapped_column(String(24))
+
+
+class CallBack(IdMixin, CreatedMixin, Base):
+    """A task for staff to phone a resident: no message reached them, or they asked (key 0)."""
+
+    __tablename__ = "call_back"
+    __table_args__ = (Index("ix_call_back_open", "area_id", "done_at"),)
+
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
+    reason: Mapped[str] = mapped_column(String(24))  # unreachable, asked
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -66,6 +66,12 @@ class Resident(IdMixin, CreatedMixin, Base):
     high_contrast: Mapped[bool] = mapped_column(default=False)
     read_aloud: Mapped[bool] = mapped_column(default=False)
     deceased_on: Mapped[date | None]
+    # Replied 退订/STOP: no message goes out until 订阅/START, whatever `channel` says.
+    opted_out_at: Mapped[datetime | None]
+    # The 4-digit PIN of the phone status line (argon2), with a lock after repeated misses.
+    phone_pin_hash: Mapped[str | None] = mapped_column(String(255))
+    pin_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None]
 
     area: Mapped[Area] = relationship()
     guardianships: Mapped[list[Guardianship]] = relationship(back_populates="resident")

@@ -105,6 +105,14 @@ def test_a_call_reads_the_message_slowly_twice_in_the_recipients_language(fake):
     assert '<Say language="en-GB" voice="Polly.Amy">' in fake.requests[1]["form"]["Twiml"]
 
 
+def test_a_stored_message_is_called_through_the_voice_webhook(fake):
+    _client(fake).place_call(TO, "Hello", "en", notification_id=42)
+    form = fake.requests[0]["form"]
+    assert form["Url"] == "https://wenxu.example/webhooks/twilio/voice/out/42"
+    assert form["StatusCallback"] == "https://wenxu.example/webhooks/twilio/status"
+    assert "Twiml" not in form and form["MachineDetection"] == "DetectMessageEnd"
+
+
 @pytest.fixture
 def through_twilio(app, fake) -> Iterator[TwilioClient]:
     """The app sends through the fake Twilio (with a short read timeout) during the test."""

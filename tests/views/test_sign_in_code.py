@@ -35,9 +35,9 @@ def sent_codes(monkeypatch):
         sent.append(("sms", body))
         return real_sms(self, to, body)
 
-    def call(self, to, text, language):
+    def call(self, to, text, language, *, notification_id=None):
         sent.append(("voice", text))
-        return real_call(self, to, text, language)
+        return real_call(self, to, text, language, notification_id=notification_id)
 
     monkeypatch.setattr(ConsoleClient, "send_sms", sms)
     monkeypatch.setattr(ConsoleClient, "place_call", call)
