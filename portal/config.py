@@ -100,6 +100,9 @@ class TestingConfig(BaseConfig):
         super().__init__(environ or {})
         self.WTF_CSRF_ENABLED = False
         self.SERVER_NAME = None
+        # Webhook tests sign their requests as Twilio would (tests/twilio_webhooks.py).
+        self.PUBLIC_BASE_URL = self.PUBLIC_BASE_URL or "https://wenxu.test"
+        self.TWILIO_AUTH_TOKEN = self.TWILIO_AUTH_TOKEN or "test-auth-token"
 
 
 class ProductionConfig(BaseConfig):
