@@ -48,6 +48,8 @@ class BaseConfig:
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
         # Where Twilio reaches our webhooks (status callbacks), e.g. https://wenxu.example.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "").rstrip("/")
+        # The hotline replies and the phone status line give to people we cannot help by phone.
+        self.HOTLINE_NUMBER = env.get("HOTLINE_NUMBER", "12385")
         self.TIMEZONE = env.get("WENXU_TIMEZONE", "Asia/Shanghai")
         self.SLA_CLOSE_OF_BUSINESS = env.get("SLA_CLOSE_OF_BUSINESS", "17:30")
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
