@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from portal.forms import MaxChars, PlainText, strip_text
@@ -42,6 +42,8 @@ class OneOfChoices:
 
 class PublicReplyForm(FlaskForm):
     text = _text(_l("Reply to the resident"), _l("Write your reply to the resident"))
+    # Offered on urgent cases only; using it is audited.
+    send_now = BooleanField(_l("Send now, even in the resident's quiet hours"))
 
 
 class NoteForm(FlaskForm):

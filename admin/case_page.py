@@ -102,7 +102,11 @@ STEPS: dict[Action, Step] = {
             Action.PUBLIC_REPLY,
             PublicReplyForm,
             lambda case, form, now: staff_actions.public_reply(
-                db.session, case, text=form.text.data, **_kwargs(now)
+                db.session,
+                case,
+                text=form.text.data,
+                send_now=bool(form.send_now.data),
+                **_kwargs(now),
             ),
             _l("Your reply has been sent to the resident."),
         ),

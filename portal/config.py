@@ -46,10 +46,15 @@ class BaseConfig:
         self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
         # Twilio's REST base; a proxy or a test server can stand there.
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+        # Sends per second per sender (number or Messaging Service), shared by all workers.
+        self.TWILIO_SENDS_PER_SECOND = float(env.get("TWILIO_SENDS_PER_SECOND", "10"))
         # Where Twilio reaches our webhooks (status callbacks), e.g. https://wenxu.example.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "").rstrip("/")
         # The hotline replies and the phone status line give to people we cannot help by phone.
         self.HOTLINE_NUMBER = env.get("HOTLINE_NUMBER", "12385")
+        # The voices that read calls aloud (Twilio <Say> voice names), by language.
+        self.TWILIO_VOICE_ZH = env.get("TWILIO_VOICE_ZH", "Polly.Zhiyu")
+        self.TWILIO_VOICE_EN = env.get("TWILIO_VOICE_EN", "Polly.Amy")
         self.TIMEZONE = env.get("WENXU_TIMEZONE", "Asia/Shanghai")
         self.SLA_CLOSE_OF_BUSINESS = env.get("SLA_CLOSE_OF_BUSINESS", "17:30")
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)

@@ -18,15 +18,26 @@ log = logging.getLogger(__name__)
 
 
 class ProviderError(Exception):
-    """A send that failed; `retryable` says whether trying again may help."""
+    """A send that failed; `retryable` says whether trying again may help.
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    `code` is the provider's own error code, kept on the message for the outbox.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, code: str | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.code = code
 
 
 class MessagingClient(ABC):
     name: str
+    #: Whether a send is final on return: the console has no receipts, so it simulates one.
+    simulated = False
+
+    @property
+    def sender(self) -> str:
+        """Who the messages come from, as the per-sender rate limit counts them."""
+        return self.name
 
     @abstractmethod
     def send_sms(self, to: str, body: str) -> str:
@@ -51,6 +62,7 @@ class ConsoleClient(MessagingClient):
     """
 
     name = "console"
+    simulated = True
 
     def __init__(self, show_content: bool = False) -> None:
         self.show_content = show_content

@@ -38,7 +38,7 @@ class OptedOut(ProviderError):
     """The recipient has opted out at the carrier (Twilio 21610): never retry."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, retryable=False)
+        super().__init__(message, retryable=False, code=str(OPTED_OUT_CODE))
 
 
 class AmbiguousSend(ProviderError):
@@ -99,6 +99,10 @@ class TwilioClient(MessagingClient):
         self.messaging_service_sid = messaging_service_sid
         self.public_base_url = public_base_url.rstrip("/")
 
+    @property
+    def sender(self) -> str:
+        return self.messaging_service_sid or self.from_number
+
     def _callback(self, path: str) -> str | None:
         return f"{self.public_base_url}{path}" if self.public_base_url else None
 
@@ -158,7 +162,9 @@ class TwilioClient(MessagingClient):
                 raise OptedOut(f"twilio {error.code}: {error.msg}") from error
             retryable = error.status == 429 or error.status >= 500
             raise ProviderError(
-                f"twilio {error.status} {error.code}: {error.msg}", retryable=retryable
+                f"twilio {error.status} {error.code}: {error.msg}",
+                retryable=retryable,
+                code=str(error.code) if error.code is not None else None,
             ) from error
         except requests.exceptions.ReadTimeout as error:
             raise AmbiguousSend(f"twilio read timeout: {error}") from error

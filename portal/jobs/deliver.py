@@ -1,26 +1,99 @@
-"""deliver(notification_id): claim a queued message, render it, hand it to the provider."""
+"""deliver(notification_id): claim a queued message, render it, hand it to the provider.
+
+The row is claimed atomically (`created` → `sending`), so a job run twice sends once. Opt-outs
+and quiet hours are checked again at send time (they may have changed since the row was
+written), and the database session is closed while the provider is called: a slow provider
+must not hold a connection, let alone a transaction.
+
+What the provider says decides what happens next:
+- sent: `sent` (the console provider, which has no receipts, also records a simulated one);
+- opted out at the carrier (Twilio 21610): `skipped`, and the resident is marked opted out;
+- retryable (429, 5xx, unreachable, an ambiguous timeout): back to `created` with a jittered,
+  growing `send_after`, at most `MAX_ATTEMPTS` tries; then as permanent;
+- permanent: `failed`, with the provider's error code, and the fallback chain's next step.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
+from flask import current_app
+from rq import get_current_job
 from sqlalchemy import update
 
 from portal.clients.messaging import MessagingClient, ProviderError, messaging_client
 from portal.clients.twilio_provider import AmbiguousSend, OptedOut, TwilioClient
 from portal.extensions import db
-from portal.models import MessageChannel, Notification, NotificationStatus, Resident
+from portal.jobs.queue import QUEUE_NOTIFY, after_commit, redis_connection
+from portal.models import Channel, MessageChannel, Notification, NotificationStatus, Resident
+from portal.services import send_rate
+from portal.services.fallback import fall_back
 from portal.services.messages import IMMEDIATE, SECRET_PARAMS, redacted, render
 from portal.services.notifications import quiet_hours_resume
 from portal.services.sla import local_zone
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 5
+#: Back-off before try n+1 is drawn from [0, min(CAP, BASE * 2**(n-1))] ("full jitter").
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+#: A rate-limited send is put back for about this long (not counted as an attempt).
+RATE_LIMITED_DELAY = timedelta(seconds=1)
+#: Quiet hours for a guardian's copy: guardians have no settings of their own.
+DEFAULT_QUIET_HOURS = (time(21, 0), time(8, 0))
+#: `last_error` of a send whose answer never came: the next try asks Twilio first.
+AMBIGUOUS = "ambiguous: "
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What the provider call needs, read before the session closes."""
+
+    id: int
+    channel: MessageChannel
+    to: str
+    language: str
+    body: str
+    secret: bool
+    last_error: str | None
+    created_at: datetime
+
 
 def deliver(notification_id: int) -> None:
-    """Send one notification once. Safe to run twice: only a `created` row is claimed."""
+    """Send one notification once. Safe to run twice: only a due `created` row is claimed."""
     now = datetime.now(UTC)
+    if not _claim(notification_id, now):
+        return
+    notification = db.session.get(Notification, notification_id)
+    assert notification is not None
+    if _not_now(notification, now):
+        db.session.commit()
+        return
+    client = messaging_client()
+    if not _rate_allows(client):
+        _put_back(notification, now + RATE_LIMITED_DELAY)
+        after_commit(db.session, QUEUE_NOTIFY, deliver, notification.id)
+        db.session.commit()
+        return
+    outgoing = _render(notification)
+    db.session.commit()  # never hold a transaction or a connection across the provider call
+    if get_current_job() is not None:
+        # On a worker the session is the job's own; inline, it is the request's, whose objects
+        # the caller still uses, and the commit above has already given the connection back.
+        db.session.close()
+    try:
+        ref = _send(client, outgoing)
+    except ProviderError as error:
+        _record_failure(outgoing, error)
+        return
+    _record_sent(client, outgoing.id, ref)
+
+
+def _claim(notification_id: int, now: datetime) -> bool:
     claimed = db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id)
@@ -29,99 +102,160 @@ def deliver(notification_id: int) -> None:
         .values(status=NotificationStatus.SENDING, attempts=Notification.attempts + 1)
     )
     db.session.commit()
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return
-    notification = db.session.get(Notification, notification_id)
-    assert notification is not None
+    return claimed.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def _not_now(notification: Notification, now: datetime) -> bool:
+    """Whether the row was skipped (opted out) or held (quiet hours) instead of sent."""
     resident = (
         db.session.get(Resident, notification.resident_id) if notification.resident_id else None
     )
-    immediate = notification.template in IMMEDIATE
-    if (
-        resident is not None
-        and not immediate
-        and _held_for_quiet_hours(notification, resident, now)
-    ):
-        db.session.commit()
-        return
-    template, language = notification.template, notification.language
-    body = render(template, notification.params, language, notification.channel.value)
-    secret = template in SECRET_PARAMS
-    if secret:
-        # The code leaves only through the provider: what is stored shows dots.
-        notification.params = redacted(template, notification.params)
-        notification.body = render(
-            template, notification.params, language, notification.channel.value
-        )
-    else:
-        notification.body = body
-    db.session.commit()  # never hold a transaction open across the provider call
-    _send(notification, body, retry=not secret)
-
-
-def _held_for_quiet_hours(notification: Notification, resident: Resident, now: datetime) -> bool:
-    resume = quiet_hours_resume(
-        now, resident.quiet_hours_start, resident.quiet_hours_end, local_zone()
-    )
+    to_resident = resident is not None and notification.user_id is None
+    if to_resident and resident is not None:
+        if resident.opted_out_at is not None or resident.channel == Channel.NONE:
+            notification.status = NotificationStatus.SKIPPED
+            notification.skip_reason = "opted_out"
+            return True
+    if notification.template in IMMEDIATE or notification.override_quiet_hours:
+        return False
+    if to_resident and resident is not None:
+        hours = (resident.quiet_hours_start, resident.quiet_hours_end)
+    elif resident is not None:  # a guardian's copy
+        hours = DEFAULT_QUIET_HOURS
+    else:  # staff: their messages are work, and their shifts are theirs to manage
+        return False
+    resume = quiet_hours_resume(now, *hours, local_zone())
     if resume is None:
         return False
-    notification.status = NotificationStatus.CREATED
-    notification.send_after = resume
+    _put_back(notification, resume)
     return True
 
 
-#: `last_error` of a send whose answer never came: the next try asks Twilio first.
-AMBIGUOUS = "ambiguous: "
+def _put_back(notification: Notification, send_after: datetime) -> None:
+    """Back to the queue for later; waiting is not a try."""
+    notification.status = NotificationStatus.CREATED
+    notification.send_after = send_after
+    notification.attempts -= 1
 
 
-def _send(notification: Notification, body: str, *, retry: bool) -> None:
-    """Hand `body` to the provider. Without `retry` (a secret already redacted), fail for good."""
-    client = messaging_client()
-    to = notification.to_phone or ""
-    try:
-        ref = _already_sent(client, notification, body)
-        if ref is None and notification.channel == MessageChannel.VOICE:
-            # A secret (a sign-in code) is never stored, so its call reads the text inline.
-            ref = client.place_call(
-                to,
-                body,
-                notification.language,
-                notification_id=None if not retry else notification.id,
-            )
-        elif ref is None:
-            ref = client.send_sms(to, body)
-    except OptedOut as error:
-        # The carrier says the person replied STOP: recorded, never retried.
-        notification.status = NotificationStatus.SKIPPED
-        notification.skip_reason = "opted_out_at_provider"
-        notification.last_error = str(error)
-        db.session.commit()
-        return
-    except ProviderError as error:
-        prefix = AMBIGUOUS if isinstance(error, AmbiguousSend) else ""
-        notification.last_error = prefix + str(error)
-        # A retryable failure goes back to the queue for the sweep; a permanent one is final.
-        notification.status = (
-            NotificationStatus.CREATED if error.retryable and retry else NotificationStatus.FAILED
+def _rate_allows(client: MessagingClient) -> bool:
+    redis = redis_connection()
+    if redis is None:
+        return True
+    rate = float(current_app.config.get("TWILIO_SENDS_PER_SECOND", 10))
+    return send_rate.acquire(redis, client.sender, rate)
+
+
+def _render(notification: Notification) -> Outgoing:
+    """The text in the recipient's language; a secret is stored only as dots."""
+    template, language = notification.template, notification.language
+    channel = notification.channel.value
+    body = render(template, notification.params, language, channel)
+    secret = template in SECRET_PARAMS
+    if secret:
+        notification.params = redacted(template, notification.params)
+        notification.body = render(template, notification.params, language, channel)
+    else:
+        notification.body = body
+    return Outgoing(
+        id=notification.id,
+        channel=notification.channel,
+        to=notification.to_phone or "",
+        language=language,
+        body=body,
+        secret=secret,
+        last_error=notification.last_error,
+        created_at=notification.created_at,
+    )
+
+
+def _send(client: MessagingClient, outgoing: Outgoing) -> str:
+    ref = _already_sent(client, outgoing)
+    if ref is not None:
+        return ref
+    if outgoing.channel == MessageChannel.VOICE:
+        # A secret (a sign-in code) is never stored, so its call reads the text inline; any
+        # other call is driven by the voice webhook, which reads the stored message.
+        return client.place_call(
+            outgoing.to,
+            outgoing.body,
+            outgoing.language,
+            notification_id=None if outgoing.secret else outgoing.id,
         )
-        db.session.commit()
-        log.warning("send failed", extra={"notification_id": notification.id})
-        return
-    notification.status = NotificationStatus.SENT
-    notification.provider = client.name
-    notification.provider_ref = ref
-    notification.sent_at = datetime.now(UTC)
-    db.session.commit()
+    return client.send_sms(outgoing.to, outgoing.body)
 
 
-def _already_sent(client: MessagingClient, notification: Notification, body: str) -> str | None:
+def _already_sent(client: MessagingClient, outgoing: Outgoing) -> str | None:
     """After an ambiguous try, the provider's reference of the SMS if it did go out.
 
     Twilio's Messages API has no idempotency key, so the message list is the only way to know.
     """
-    if not (notification.last_error or "").startswith(AMBIGUOUS):
+    if not (outgoing.last_error or "").startswith(AMBIGUOUS):
         return None
-    if notification.channel != MessageChannel.SMS or not isinstance(client, TwilioClient):
+    if outgoing.channel != MessageChannel.SMS or not isinstance(client, TwilioClient):
         return None
-    since = notification.created_at - timedelta(minutes=1)
-    return client.sent_to_since(notification.to_phone or "", body, since)
+    since = outgoing.created_at - timedelta(minutes=1)
+    return client.sent_to_since(outgoing.to, outgoing.body, since)
+
+
+def _record_sent(client: MessagingClient, notification_id: int, ref: str) -> None:
+    now = datetime.now(UTC)
+    notification = db.session.get(Notification, notification_id)
+    assert notification is not None
+    if notification.status == NotificationStatus.SENDING:  # a receipt may have come first
+        notification.status = NotificationStatus.SENT
+    notification.provider = client.name
+    notification.provider_ref = ref
+    notification.sent_at = now
+    if client.simulated:
+        # No phone network behind the console: a made-up receipt shows the whole life of a
+        # message in the development outbox (provider "console" says it was simulated).
+        notification.status = NotificationStatus.DELIVERED
+        notification.provider_status = "delivered"
+        notification.status_at = now
+        notification.delivered_at = now
+    db.session.commit()
+
+
+def _record_failure(outgoing: Outgoing, error: ProviderError) -> None:
+    now = datetime.now(UTC)
+    notification = db.session.get(Notification, outgoing.id)
+    assert notification is not None
+    prefix = AMBIGUOUS if isinstance(error, AmbiguousSend) else ""
+    notification.last_error = prefix + str(error)
+    notification.error_code = error.code
+    if isinstance(error, OptedOut):
+        # The person replied STOP to the carrier: recorded, never retried, no fallback.
+        notification.status = NotificationStatus.SKIPPED
+        notification.skip_reason = "opted_out_at_provider"
+        _opt_out_recipient(notification, now)
+    elif error.retryable and not outgoing.secret and notification.attempts < MAX_ATTEMPTS:
+        notification.status = NotificationStatus.CREATED
+        notification.send_after = now + backoff(notification.attempts)
+    else:
+        # A secret is redacted already: it cannot be sent again, so it fails at once.
+        notification.status = NotificationStatus.FAILED
+        fall_back(db.session, notification, reason="send_failed", now=now)
+    db.session.commit()
+    log.warning(
+        "send failed",
+        extra={
+            "notification_id": outgoing.id,
+            "status": notification.status.value,
+            "attempts": notification.attempts,
+        },
+    )
+
+
+def _opt_out_recipient(notification: Notification, now: datetime) -> None:
+    if notification.user_id is not None or notification.resident_id is None:
+        return
+    resident = db.session.get(Resident, notification.resident_id)
+    if resident is not None and resident.opted_out_at is None:
+        resident.opted_out_at = now
+
+
+def backoff(attempts: int) -> timedelta:
+    """A random wait before the next try, growing with the tries made (full jitter)."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return ceiling * random.random()  # noqa: S311  (spreading retries, not a secret)

@@ -56,6 +56,9 @@ TEMPLATES = {
     "staff_escalated": _l(
         "Wenxu: case %(reference)s has been escalated to you (level %(level)s). Please act on it."
     ),
+    "guardian_copy": _l(
+        "Wenxu: we could not reach %(name)s, for whom you act. Please pass this on: %(text)s"
+    ),
 }
 #: What a voice call says instead, where reading the text as written would not do.
 VOICE_TEMPLATES = {
@@ -83,6 +86,7 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "staff_sla_warning": {"reference": "261100042", "due": "2026-11-25 17:30"},
     "staff_follow_up": {"reference": "261100042"},
     "staff_escalated": {"reference": "261100042", "level": 1},
+    "guardian_copy": {"name": "张秀英", "text": "问需：您反映的261100042已有工作人员答复。"},
 }
 #: Parameters that must not outlive the send: stored and shown only as dots.
 SECRET_PARAMS = {"sign_in_code": ("code",)}

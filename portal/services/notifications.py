@@ -6,7 +6,17 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from portal.jobs.queue import QUEUE_NOTIFY, after_commit
-from portal.models import Case, Channel, MessageChannel, Notification, NotificationStatus, Resident
+from portal.models import (
+    AuditEvent,
+    Case,
+    Channel,
+    DisabilityCategory,
+    MessageChannel,
+    Notification,
+    NotificationStatus,
+    Resident,
+    User,
+)
 from portal.models.base import AnySession
 
 CHANNEL_PLAN = {
@@ -15,6 +25,25 @@ CHANNEL_PLAN = {
     Channel.BOTH: [MessageChannel.VOICE, MessageChannel.SMS],
     Channel.NONE: [],
 }
+
+
+def channel_plan(resident: Resident) -> list[MessageChannel]:
+    """The channels a message goes out on, from the resident's preference and profile.
+
+    An opt-out always wins. A blind resident hears first: an SMS preference becomes a call
+    (the fallback chain texts them if the call fails). A deaf resident is never called.
+    """
+    if resident.opted_out_at is not None:
+        return []
+    planned = CHANNEL_PLAN[resident.channel]
+    if resident.disability_category == DisabilityCategory.HEARING:
+        return [MessageChannel.SMS] if planned else []
+    if (
+        resident.disability_category == DisabilityCategory.VISUAL
+        and resident.channel == Channel.SMS
+    ):
+        return [MessageChannel.VOICE]
+    return planned
 
 
 def notify_resident(
@@ -26,13 +55,15 @@ def notify_resident(
     dedupe_key: str,
     now: datetime,
     case: Case | None = None,
+    override_quiet_hours_by: User | None = None,
 ) -> list[Notification]:
-    """Queue `template` to the resident on each channel they chose.
+    """Queue `template` to the resident on each channel of their plan (`channel_plan`).
 
     Nothing is silently dropped: when no message can be sent (opted out, no phone), a
-    `skipped` row records why, and the staff outbox shows it.
+    `skipped` row records why, and the staff outbox shows it. `override_quiet_hours_by` (an
+    urgent case) sends even in the resident's quiet hours; who decided it is audited.
     """
-    channels = CHANNEL_PLAN[resident.channel]
+    channels = channel_plan(resident)
     common = {
         "resident_id": resident.id,
         "case_id": case.id if case else None,
@@ -54,10 +85,31 @@ def notify_resident(
         session.add(row)
         session.flush()
         return [row]
-    return [
-        queue_message(session, dedupe_key=f"{dedupe_key}:{ch}", channel=ch, **common)
+    override = override_quiet_hours_by is not None
+    rows = [
+        queue_message(
+            session,
+            dedupe_key=f"{dedupe_key}:{ch}",
+            channel=ch,
+            override_quiet_hours=override,
+            **common,
+        )
         for ch in channels
     ]
+    if override_quiet_hours_by is not None:
+        session.add(
+            AuditEvent(
+                actor_id=override_quiet_hours_by.id,
+                action="notification.override_quiet_hours",
+                resident_id=resident.id,
+                object_type="case" if case else "resident",
+                object_id=case.id if case else resident.id,
+                data={"template": template, "notifications": [row.id for row in rows]},
+                created_at=now,
+            )
+        )
+        session.flush()
+    return rows
 
 
 def queue_message(session: AnySession, **columns: Any) -> Notification:

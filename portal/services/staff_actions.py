@@ -41,7 +41,13 @@ def _move(case: Case, action: Action, actor: User) -> CaseStatus:
 
 
 def _tell_resident(
-    session: AnySession, case: Case, template: str, event: CaseEvent, now: datetime, **params: Any
+    session: AnySession,
+    case: Case,
+    template: str,
+    event: CaseEvent,
+    now: datetime,
+    override_quiet_hours_by: User | None = None,
+    **params: Any,
 ) -> None:
     notify_resident(
         session,
@@ -51,13 +57,23 @@ def _tell_resident(
         dedupe_key=f"{template}:{event.id}",
         now=now,
         case=case,
+        override_quiet_hours_by=override_quiet_hours_by,
     )
 
 
 def public_reply(
-    session: AnySession, case: Case, *, actor: User, text: str, now: datetime
+    session: AnySession,
+    case: Case,
+    *,
+    actor: User,
+    text: str,
+    now: datetime,
+    send_now: bool = False,
 ) -> CaseEvent:
-    """Answer the resident on the case and on their channel; stops the reply clocks."""
+    """Answer the resident on the case and on their channel; stops the reply clocks.
+
+    `send_now` (urgent cases only) sends even in the resident's quiet hours, audited.
+    """
     status = _move(case, Action.PUBLIC_REPLY, actor)
     event = append_event(session, case, EventKind.PUBLIC_REPLY, now=now, actor=actor, body=text)
     if status != case.status:
@@ -66,7 +82,10 @@ def public_reply(
         case.first_responded_at = now
     stop_reply_clock(case)
     reschedule(session, case)
-    _tell_resident(session, case, "staff_reply", event, now, text=text)
+    override = actor if send_now and case.urgent else None
+    _tell_resident(
+        session, case, "staff_reply", event, now, override_quiet_hours_by=override, text=text
+    )
     return event
 
 

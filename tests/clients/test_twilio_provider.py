@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from portal.clients.messaging import ProviderError
@@ -124,7 +125,10 @@ def through_twilio(app, fake) -> Iterator[TwilioClient]:
 
 def _acknowledge() -> Notification:
     # Quiet hours that never apply (start == end): the test may run at any hour.
-    resident = create_resident(phone=TO, quiet_hours_start=time(0), quiet_hours_end=time(0))
+    # A resident with a physical disability who chose SMS: the plan is one text message.
+    resident = create_resident(
+        phone=TO, disability_category=4, quiet_hours_start=time(0), quiet_hours_end=time(0)
+    )
     create_case(resident)
     db.session.commit()
     [row] = db.session.scalars(select(Notification)).all()
@@ -141,7 +145,8 @@ def test_a_timed_out_send_that_went_is_not_sent_again(fake, through_twilio):
     fake.stall_next(1.5)
     row = _acknowledge()
     assert row.status == NotificationStatus.CREATED and row.last_error.startswith("ambiguous")
-    deliver(row.id)  # what the sweep does later
+    with time_machine.travel(row.send_after + timedelta(seconds=1)):
+        deliver(row.id)  # what the sweep does later
     db.session.expire_all()
     row = db.session.get(Notification, row.id)
     assert len(fake.messages) == 1  # reconciled against the message list: no resend
@@ -152,7 +157,8 @@ def test_a_timed_out_send_that_did_not_go_is_sent_once_more(fake, through_twilio
     fake.stall_next(1.5)
     row = _acknowledge()
     fake.messages.clear()  # Twilio never stored it after all
-    deliver(row.id)
+    with time_machine.travel(row.send_after + timedelta(seconds=1)):
+        deliver(row.id)
     db.session.expire_all()
     assert len(fake.messages) == 1
     assert db.session.get(Notification, row.id).status == NotificationStatus.SENT
@@ -162,7 +168,8 @@ def test_a_busy_twilio_is_tried_again_later(fake, through_twilio):
     fake.fail_next(429, 20429)
     row = _acknowledge()
     assert row.status == NotificationStatus.CREATED and "429" in row.last_error
-    deliver(row.id)
+    with time_machine.travel(row.send_after + timedelta(seconds=1)):
+        deliver(row.id)
     db.session.expire_all()
     assert db.session.get(Notification, row.id).status == NotificationStatus.SENT
 

@@ -46,7 +46,7 @@ def test_without_redis_the_message_is_sent_inline_after_commit():
     [message] = db.session.scalars(select(Notification)).all()
     assert message.status == NotificationStatus.CREATED  # nothing runs before commit
     db.session.commit()
-    assert _status(message.id) == NotificationStatus.SENT
+    assert _status(message.id) == NotificationStatus.DELIVERED
 
 
 def test_a_rolled_back_case_sends_nothing():
@@ -59,19 +59,19 @@ def test_a_rolled_back_case_sends_nothing():
 def test_with_redis_the_message_waits_for_a_worker(rq_mode):
     create_case(create_resident())
     db.session.commit()
-    [message] = db.session.scalars(select(Notification)).all()
+    [message_id] = db.session.scalars(select(Notification.id)).all()
     queue = Queue(QUEUE_NOTIFY, connection=rq_mode)
     assert queue.count == 1
-    assert _status(message.id) == NotificationStatus.CREATED
+    assert _status(message_id) == NotificationStatus.CREATED
     SimpleWorker([queue], connection=rq_mode).work(burst=True)
-    assert _status(message.id) == NotificationStatus.SENT
+    assert _status(message_id) == NotificationStatus.DELIVERED
 
 
 def test_flask_jobs_worker_runs_the_queue(app, rq_mode):
     """`flask jobs worker --burst`: the forking worker we ship, against real Redis in CI."""
     create_case(create_resident())
     db.session.commit()
-    [message] = db.session.scalars(select(Notification)).all()
+    [message_id] = db.session.scalars(select(Notification.id)).all()
     if isinstance(rq_mode, fakeredis.FakeRedis):
         # fakeredis lives in this process: a forked work horse cannot report back to it.
         SimpleWorker([Queue(name, connection=rq_mode) for name in QUEUES], connection=rq_mode).work(
@@ -80,7 +80,7 @@ def test_flask_jobs_worker_runs_the_queue(app, rq_mode):
     else:
         result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
         assert result.exit_code == 0, result.output
-    assert _status(message.id) == NotificationStatus.SENT
+    assert _status(message_id) == NotificationStatus.DELIVERED
 
 
 def test_healthz_reports_the_queue(client, rq_mode):
@@ -98,7 +98,7 @@ def test_a_queue_outage_delays_the_message_and_the_sweep_sends_it(app):
         del app.extensions["redis"]
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):
         assert requeue_notifications() == 1
-    assert _status(message.id) == NotificationStatus.SENT
+    assert _status(message.id) == NotificationStatus.DELIVERED
 
 
 def test_deliver_sends_once_however_often_it_runs():
@@ -123,7 +123,7 @@ def test_quiet_hours_hold_a_voice_call_until_morning():
     assert message.send_after == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 08:00 local
     with time_machine.travel(datetime(2026, 11, 25, 0, 5, tzinfo=UTC), tick=False):
         assert requeue_notifications() == 1
-    assert _status(message.id) == NotificationStatus.SENT
+    assert _status(message.id) == NotificationStatus.DELIVERED
 
 
 def test_a_resident_who_chose_no_messages_gets_none_and_the_reason_is_kept():
@@ -144,7 +144,7 @@ def test_flask_jobs_scheduler_once_runs_the_sweeps_inline(app):
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):
         result = app.test_cli_runner().invoke(args=["jobs", "scheduler", "--once"])
     assert result.exit_code == 0, result.output
-    assert _status(message.id) == NotificationStatus.SENT
+    assert _status(message.id) == NotificationStatus.DELIVERED
 
 
 def test_flask_jobs_worker_without_redis_says_why(app):

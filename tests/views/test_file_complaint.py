@@ -62,7 +62,7 @@ def test_filing_a_complaint_commits_case_event_and_acknowledgement(
     assert event.kind == EventKind.CREATED and event.actor_id == user.id
     [message] = db.session.scalars(select(Notification)).all()
     # Inline job path (no Redis): delivered by the console provider right after commit.
-    assert message.status == NotificationStatus.SENT
+    assert message.status == NotificationStatus.DELIVERED  # with the simulated receipt
     assert message.provider == "console"
     assert case.reference in message.body
     page = client_request.get(f"/cases/{case.id}")

@@ -505,3 +505,41 @@ def test_system_events_and_uncertain_deadlines_are_said_in_words(client_request,
     client_request.login(world["resident_user"])
     text = client_request.get(f"/cases/{case.id}").find(class_="timeline").get_text(" ", strip=True)
     assert "The time to answer you had passed" in text
+
+
+def test_an_urgent_case_may_be_answered_in_quiet_hours_and_the_choice_is_audited(
+    client_request, world
+):
+    case, worker = world["case"], world["worker"]
+    client_request.login(worker)
+    page = client_request.get(f"/admin/cases/{case.id}")
+    assert not page.find("input", id="public-reply-send_now")  # not urgent: not offered
+    case.urgent = True
+    db.session.commit()
+    page = client_request.get(f"/admin/cases/{case.id}")
+    assert page.find("input", id="public-reply-send_now", type="checkbox")
+    client_request.post(
+        f"/admin/cases/{case.id}/public-reply",
+        {"public-reply-text": "今晚有人来", "public-reply-send_now": "y"},
+    )
+    db.session.expire_all()
+    replies = db.session.scalars(
+        select(Notification).where(Notification.template == "staff_reply")
+    ).all()
+    assert replies and all(row.override_quiet_hours for row in replies)
+    [audit] = _audits("notification.override_quiet_hours")
+    assert audit.actor_id == worker.id and audit.object_id == case.id
+
+
+def test_a_reply_without_send_now_keeps_to_quiet_hours(client_request, world):
+    case, worker = world["case"], world["worker"]
+    case.urgent = True
+    db.session.commit()
+    client_request.login(worker)
+    client_request.post(f"/admin/cases/{case.id}/public-reply", {"public-reply-text": "明早联系"})
+    db.session.expire_all()
+    replies = db.session.scalars(
+        select(Notification).where(Notification.template == "staff_reply")
+    ).all()
+    assert replies and not any(row.override_quiet_hours for row in replies)
+    assert _audits("notification.override_quiet_hours") == []
