@@ -1,4 +1,9 @@
-"""The outbox: every message queued, sent or skipped for residents in the user's area."""
+"""The outbox: every message queued, sent or skipped for residents in the user's area.
+
+Each row tells staff the whole life of a message: Twilio's last word and when it came, the
+error code, why it was not sent or failed (in plain words, not Twilio's codes), how many
+tries it took, and which message a fallback stands in for.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,58 @@ from datetime import UTC, datetime
 from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from admin import bp
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.models import Notification
+from portal.jobs.periodic import NO_RECEIPT
+from portal.models import Notification, NotificationStatus
 from portal.services.access import notifications_for
+from portal.services.labels import SKIP_REASONS
 
 PAGE_SIZE = 100
+
+#: Why a message did not reach anyone, by our own reason codes (`skip_reason`).
+REASONS: dict[str, LazyString] = {
+    **SKIP_REASONS,
+    NO_RECEIPT: _l("no delivery report came back in time"),
+}
+#: Twilio's error codes staff meet most, in plain words.
+ERROR_CODES: dict[str, LazyString] = {
+    "21211": _l("the phone number is not valid"),
+    "21614": _l("the number cannot receive text messages"),
+    "30003": _l("the phone was switched off or out of reach"),
+    "30005": _l("the number does not exist"),
+    "30006": _l("the number cannot receive text messages"),
+    "30007": _l("the phone network blocked it as unwanted"),
+}
+#: Twilio's final statuses that mean nobody got the message.
+PROVIDER_FAILURES: dict[str, LazyString] = {
+    "undelivered": _l("the phone network could not deliver it"),
+    "failed": _l("the provider could not send it"),
+    "busy": _l("the line was busy"),
+    "no-answer": _l("nobody answered"),
+    "canceled": _l("it was cancelled before it went out"),
+}
+
+
+def reason(message: Notification) -> str | None:
+    """Why `message` was not sent or failed, in the reader's language (None if it did not)."""
+    if message.status not in (NotificationStatus.SKIPPED, NotificationStatus.FAILED):
+        return None
+    for table, key in (
+        (REASONS, message.skip_reason),
+        (ERROR_CODES, message.error_code),
+        (PROVIDER_FAILURES, message.provider_status),
+    ):
+        if key and key in table:
+            return str(table[key])
+    if message.status == NotificationStatus.SKIPPED:
+        return _("no reason was recorded")
+    return _("the provider refused it or could not be reached")
 
 
 @bp.get("/outbox")
@@ -27,4 +75,4 @@ def outbox() -> ResponseReturnValue:
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(PAGE_SIZE)
     ).all()
-    return render_template("admin/outbox.html", title=_("Outbox"), messages=messages)
+    return render_template("admin/outbox.html", title=_("Outbox"), messages=messages, reason=reason)

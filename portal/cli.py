@@ -69,14 +69,13 @@ def jobs_worker(burst: bool) -> None:
 @click.option("--interval", default=60, show_default=True, help="Seconds between sweeps.")
 @click.option("--once", is_flag=True, help="Run the sweeps once and stop.")
 def jobs_scheduler(interval: int, once: bool) -> None:
-    """Enqueue the periodic sweeps. Run exactly one scheduler per installation."""
-    from portal.jobs.periodic import enqueue_periodic
+    """Enqueue the periodic sweeps. Exactly one runs: a second one stops with the holder's name."""
+    from portal.jobs.scheduler import SchedulerStopped, run_scheduler
 
-    while True:
-        enqueue_periodic()
-        if once:
-            return
-        time.sleep(interval)
+    try:
+        run_scheduler(interval=interval, once=once)
+    except SchedulerStopped as error:
+        raise click.ClickException(str(error)) from error
 
 
 def register_commands(app: Flask) -> None:

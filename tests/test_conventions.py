@@ -54,11 +54,24 @@ def test_every_non_public_route_requires_sign_in(app, client):
     for rule in _rules(app):
         if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint in API_KEY_ENDPOINTS:
             continue
+        if rule.endpoint.startswith("webhooks."):
+            continue  # Twilio has no session: its signature is checked instead (test below)
         url = re.sub(r"<(int|uuid):[a-z_]+>", "1", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method)
             assert response.status_code == 302, f"{method} {url} answered {response.status_code}"
             assert response.location.startswith("/sign-in"), f"{method} {url}"
+
+
+def test_every_webhook_refuses_an_unsigned_request(app, client):
+    """Webhooks are open to the internet: without Twilio's signature they answer 403."""
+    rules = [rule for rule in _rules(app) if rule.endpoint.startswith("webhooks.")]
+    assert rules
+    for rule in rules:
+        url = re.sub(r"<(int|uuid):[a-z_]+>", "1", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 403, f"{method} {url} answered {response.status_code}"
 
 
 def test_api_key_routes_refuse_without_a_key(app, client):

@@ -1,31 +1,66 @@
-"""Periodic work: the list the scheduler enqueues every interval, and the sweeps themselves."""
+"""Periodic work: the list the scheduler enqueues every interval, and the sweeps themselves.
+
+Nothing the notification pipeline starts may end silently: a message the queue lost is sent
+again, one held for later is sent when its time comes, one that never heard back from the
+provider is failed and handed to the fallback chain, and one whose worker died mid-send is
+reconciled with the provider before anything is sent again.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql import ColumnElement
 
+from portal.clients.messaging import ConsoleClient
+from portal.clients.twilio_provider import SMS_VALIDITY_SECONDS
 from portal.extensions import db
 from portal.jobs.queue import QUEUE_NOTIFY, QUEUE_PERIODIC, after_commit, dispatch
-from portal.models import Notification, NotificationStatus
+from portal.models import MessageChannel, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
+S = NotificationStatus
+#: A `created` row without a hold this old was never picked up: the queue was down.
 STUCK_AFTER = timedelta(minutes=2)
+#: A `sending` row this old lost its worker mid-send (a send takes seconds).
+SENDING_STUCK_AFTER = timedelta(minutes=5)
+#: Twilio drops an SMS it could not deliver within the validity period; its final receipt
+#: follows within minutes, so silence after this long means the receipt is lost.
+SMS_RECEIPT_WAIT = timedelta(seconds=SMS_VALIDITY_SECONDS) + timedelta(minutes=30)
+#: A call rings, plays and hangs up within minutes.
+CALL_RECEIPT_WAIT = timedelta(minutes=30)
+#: `skip_reason` of a message failed because no final receipt ever came.
+NO_RECEIPT = "no_receipt"
 BATCH = 500
 
 
+def requeue_stuck() -> int:
+    """Send again messages still `created` with no hold: their job was lost (queue down)."""
+    now = datetime.now(UTC)
+    return _requeue(
+        and_(Notification.send_after.is_(None), Notification.created_at <= now - STUCK_AFTER)
+    )
+
+
+def send_deferred() -> int:
+    """Send messages whose hold is over (quiet hours ended, a retry's back-off passed)."""
+    return _requeue(Notification.send_after <= datetime.now(UTC))
+
+
 def requeue_notifications() -> int:
-    """Re-enqueue messages still `created` (queue was down, quiet hours over, retryable error)."""
+    """Both sweeps of `created` rows at once (what an operator wants after an outage)."""
+    return requeue_stuck() + send_deferred()
+
+
+def _requeue(condition: ColumnElement[bool]) -> int:
     from portal.jobs.deliver import deliver
 
-    now = datetime.now(UTC)
     ids = db.session.scalars(
         select(Notification.id)
-        .where(Notification.status == NotificationStatus.CREATED)
-        .where(Notification.created_at <= now - STUCK_AFTER)
-        .where(or_(Notification.send_after.is_(None), Notification.send_after <= now))
+        .where(Notification.status == S.CREATED, condition)
         .order_by(Notification.id)
         .limit(BATCH)
     ).all()
@@ -33,6 +68,72 @@ def requeue_notifications() -> int:
         after_commit(db.session, QUEUE_NOTIFY, deliver, notification_id)
     db.session.commit()
     return len(ids)
+
+
+def time_out_receipts() -> int:
+    """Fail sent messages whose final receipt never came, and start their fallback chain.
+
+    The console provider has no receipts to wait for, so its messages are left alone.
+    """
+    from portal.services.fallback import fall_back
+
+    now = datetime.now(UTC)
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.status == S.SENT, Notification.provider != ConsoleClient.name)
+        .where(
+            or_(
+                _sent_before(MessageChannel.SMS, now - SMS_RECEIPT_WAIT),
+                _sent_before(MessageChannel.VOICE, now - CALL_RECEIPT_WAIT),
+            )
+        )
+        .order_by(Notification.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)  # a receipt arriving now wins; the next sweep sees it
+    ).all()
+    for row in rows:
+        row.status = S.FAILED
+        row.skip_reason = NO_RECEIPT
+        row.status_at = now
+        fall_back(db.session, row, reason=NO_RECEIPT, now=now)
+    db.session.commit()
+    if rows:
+        log.warning("receipts timed out", extra={"count": len(rows)})
+    return len(rows)
+
+
+def _sent_before(channel: MessageChannel, moment: datetime) -> ColumnElement[bool]:
+    return and_(Notification.channel == channel, Notification.sent_at <= moment)
+
+
+def reclaim_interrupted_sends() -> int:
+    """Put messages whose worker died mid-send back in the queue, marked ambiguous.
+
+    The provider may or may not have the message: `deliver` asks it first (the AMBIGUOUS
+    mark) and sends only if it does not. The hold keeps a send that is merely slow from
+    being raced by a second one.
+    """
+    from portal.jobs.deliver import AMBIGUOUS
+
+    now = datetime.now(UTC)
+    started = func.coalesce(
+        Notification.status_at, Notification.send_after, Notification.created_at
+    )
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.status == S.SENDING, started <= now - SENDING_STUCK_AFTER)
+        .order_by(Notification.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        row.status = S.CREATED
+        row.last_error = AMBIGUOUS + "the worker stopped during the send"
+        row.send_after = now + STUCK_AFTER
+    db.session.commit()
+    if rows:
+        log.warning("interrupted sends reclaimed", extra={"count": len(rows)})
+    return len(rows)
 
 
 def forget_old_drafts() -> int:
@@ -61,9 +162,18 @@ def sla_sweep() -> int:
     return result.cases
 
 
-PERIODIC_JOBS = (sla_sweep, requeue_notifications, forget_old_drafts)
+#: What the scheduler runs every interval, in this order.
+PERIODIC_JOBS: tuple[Callable[[], int], ...] = (
+    sla_sweep,
+    reclaim_interrupted_sends,
+    requeue_stuck,
+    send_deferred,
+    time_out_receipts,
+    forget_old_drafts,
+)
 
 
 def enqueue_periodic() -> None:
+    """Hand each periodic job to the periodic queue (or run it now without Redis)."""
     for job in PERIODIC_JOBS:
         dispatch(QUEUE_PERIODIC, job, ())

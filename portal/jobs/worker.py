@@ -25,11 +25,15 @@ class WenxuWorker(Worker):
             db.session.remove()
 
 
-def run_worker(*, burst: bool = False) -> None:
+def build_worker() -> WenxuWorker:
+    """A worker listening on every queue in QUEUES: no job may wait on a queue nobody serves."""
     connection = redis_connection()
     if connection is None:
         raise RuntimeError("REDIS_URL is not set: jobs run inline, there is nothing to work on")
-    queues = [get_queue(name) for name in QUEUES]
-    worker = WenxuWorker(queues, connection=connection, name=None)
+    return WenxuWorker([get_queue(name) for name in QUEUES], connection=connection, name=None)
+
+
+def run_worker(*, burst: bool = False) -> None:
+    worker = build_worker()
     current_app.logger.info("worker starting on %s", ",".join(QUEUES))
     worker.work(burst=burst, with_scheduler=False)
