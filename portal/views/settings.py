@@ -28,9 +28,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, Field, RadioField, StringField
+from wtforms import BooleanField, Field, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, ValidationError
+from wtforms.validators import AnyOf, DataRequired, EqualTo, ValidationError
 
 from portal.auth import resident_required
 from portal.extensions import db
@@ -38,6 +38,7 @@ from portal.forms import strip_text
 from portal.i18n import LOCALE_COOKIE
 from portal.models import Channel, Resident, Role
 from portal.services.labels import CHANNELS
+from portal.services.phone_pin import is_guessable, is_pin, set_pin
 from portal.services.settings import (
     LANGUAGES,
     ClockError,
@@ -151,6 +152,57 @@ def edit() -> ResponseReturnValue:
         _set_cookie(response, DISPLAY_COOKIE, prefs.to_cookie())
         return response
     return render_template("settings/edit.html", form=form, title=_("Settings"), resident=resident)
+
+
+PIN_FORMAT = _l("Enter 4 digits, like 4826")
+
+
+class FourDigits:
+    """A phone PIN: four digits, not one anyone would try first (1111, 1234, 4321)."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not is_pin(field.data or ""):
+            raise ValidationError(PIN_FORMAT)
+        if is_guessable(field.data):
+            raise ValidationError(
+                _l("Choose digits that are harder to guess than a row or a repeat, like 4826")
+            )
+
+
+class PhonePinForm(FlaskForm):
+    pin = PasswordField(
+        _l("New phone PIN"),
+        filters=[strip_text],
+        validators=[DataRequired(PIN_FORMAT), FourDigits()],
+    )
+    confirm = PasswordField(
+        _l("Type the same PIN again"),
+        filters=[strip_text],
+        validators=[
+            DataRequired(_l("Type the same PIN again")),
+            EqualTo("pin", _l("The two PINs are different. Type the same 4 digits twice")),
+        ],
+    )
+
+
+@bp.route("/settings/phone-pin", methods=["GET", "POST"])
+@resident_required
+def phone_pin() -> ResponseReturnValue:
+    """Set or change the PIN of the phone status line (never shown again once saved)."""
+    resident = acting_for(datetime.now(UTC).date())
+    form = PhonePinForm()
+    if form.validate_on_submit():
+        set_pin(db.session, resident, form.pin.data)
+        db.session.commit()
+        flash(_("Your phone PIN is saved. Use it when you call the status line."), "success")
+        return redirect(url_for("settings.edit"))
+    return render_template(
+        "settings/phone_pin.html",
+        form=form,
+        title=_("Phone PIN"),
+        resident=resident,
+        has_pin=resident.phone_pin_hash is not None,
+    )
 
 
 @bp.post("/display/large-text")
