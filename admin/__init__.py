@@ -10,6 +10,7 @@ from admin import (  # noqa: E402,F401  (views register on bp)
     api_keys,
     audit_log,
     calendar,
+    call_backs,
     case_page,
     cases,
     dashboard,

@@ -7,9 +7,14 @@ soon as its blueprint is registered.
 from __future__ import annotations
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+
+from portal.extensions import db
+from portal.services.call_back_tasks import open_count
 
 RESIDENT_NAV: list[tuple[str, LazyString]] = [
     ("home.index", _l("Home")),
@@ -19,8 +24,19 @@ RESIDENT_NAV: list[tuple[str, LazyString]] = [
     ("directory.index", _l("Services")),
     ("settings.edit", _l("Settings")),
 ]
+
+
+def _call_backs_label() -> str:
+    """The call-back menu entry with how many tasks wait, so nobody has to open it to know."""
+    waiting = open_count(db.session, current_user)
+    if not waiting:
+        return _("Call-backs")
+    return ngettext("Call-backs (%(num)d waiting)", "Call-backs (%(num)d waiting)", waiting)
+
+
 STAFF_NAV: list[tuple[str, LazyString]] = [
     ("admin.queue", _l("Cases")),
+    ("admin.call_backs", LazyString(_call_backs_label)),
     ("admin.outbox", _l("Outbox")),
     ("admin.message_preview", _l("Messages")),
     ("admin.sla_policies", _l("Deadlines")),

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AreaLevel, CaseType, NeedItem, Role, SlaPolicy
 from portal.services import two_factor
+from portal.services.call_backs import ASKED, UNREACHABLE, request_call_back
 from portal.services.crypto import cipher
 from tests.case_factories import create_resolved_case
 from tests.factories import (
@@ -145,6 +146,16 @@ def build_world(with_case: bool = True) -> World:
         need = create_case(resident, filed_by=user, case_type=CaseType.NEED, need_item=wheelchair)
     plan, plan_item, delivery = create_delivered_plan(resident)
     resolved = create_resolved_case(resident, filed_by=user) if with_case else None
+    if with_case:
+        # The call-back page: one task waiting, one called with a note.
+        now = datetime.now(UTC)
+        request_call_back(
+            db.session, resident, reason=UNREACHABLE, dedupe_key="world:1", now=now, case=case
+        )
+        called = request_call_back(
+            db.session, resident, reason=ASKED, dedupe_key="world:2", now=now
+        )
+        called.done_at, called.done_by_id, called.note = now, staff.id, "已回电，情况良好。"
     supervisor = create_user(Role.SUPERVISOR, area_id=township.id, name="敬国强")
     two_factor.ensure_secret(db.session, supervisor, encrypt=cipher().encrypt)
     supervisor.totp_confirmed_at = datetime.now(UTC)
@@ -286,6 +297,14 @@ PAGES = [
         clear_form=True,
         form_selector="main form:first-of-type",
     ),
+    PageSpec("resident-phone-pin", "resident", "/settings/phone-pin", "settings.phone_pin"),
+    PageSpec(
+        "resident-phone-pin-errors",
+        "resident",
+        "/settings/phone-pin",
+        "settings.phone_pin",
+        submit_empty=True,
+    ),
     PageSpec("resident-plan", "resident", "/plan", "plan.show"),
     PageSpec("resident-plan-errors", "resident", "/plan", "plan.show", submit_empty=True),
     PageSpec(
@@ -342,6 +361,7 @@ PAGES = [
         form_selector="#public-reply-form",
     ),
     PageSpec("staff-outbox", "staff", "/admin/outbox", "admin.outbox"),
+    PageSpec("staff-call-backs", "staff", "/admin/call-backs", "admin.call_backs"),
     PageSpec("staff-messages", "staff", "/admin/messages", "admin.message_preview"),
     PageSpec("staff-dashboard", "staff", "/admin/dashboard", "admin.dashboard"),
     PageSpec("admin-dashboard", "admin", "/admin/dashboard?metric=overdue", "admin.dashboard"),

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, CaseEvent, Institution, Role
 from portal.services.api_keys import create_key
+from portal.services.call_backs import ASKED, request_call_back
 from tests.factories import (
     create_area,
     create_case,
@@ -75,8 +76,12 @@ def world(app):
     }
     outsiders = {role.value: create_user(role, area_id=scope[role].id) for role in OUTSIDE_ROLES}
     outsiders["institution"] = institution
+    call_back = request_call_back(
+        db.session, resident, reason=ASKED, dedupe_key="matrix", now=datetime.now(UTC), case=case
+    )
     db.session.commit()
     ids = {"case_id": case.id, "user_id": staff.id, "key_id": key.id, "staff_id": staff.id}
+    ids["call_back_id"] = call_back.id
     return {
         "case": case,
         "resident": resident,
