@@ -113,4 +113,3 @@ def queue() -> ResponseReturnValue:
         first_url=url_for("admin.queue", **args) if request.args.get("after") else None,
         states=page.states,
     )
-

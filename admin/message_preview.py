@@ -29,6 +29,7 @@ TEMPLATE_NAMES = {
     "staff_sla_warning": _l("To staff: deadline warning"),
     "staff_follow_up": _l("To staff: follow-up after a dissatisfied rating"),
     "staff_escalated": _l("To staff: escalation"),
+    "guardian_copy": _l("To a guardian: a message that did not reach the resident"),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from portal.auth import hash_password
@@ -58,6 +58,10 @@ def create_resident(area: Area | None = None, **kw: Any) -> Resident:
         disability_level=kw.pop("disability_level", 2),
         area_id=(area or create_area()).id,
         phone=kw.pop("phone", f"+86139{n:08d}"),
+        # No quiet hours unless a test asks for them: a message must not wait for the morning
+        # because the suite happens to run in the evening (quiet-hours tests set them).
+        quiet_hours_start=kw.pop("quiet_hours_start", time(0, 0)),
+        quiet_hours_end=kw.pop("quiet_hours_end", time(0, 0)),
         **kw,
     )
     db.session.add(resident)

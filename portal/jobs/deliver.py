@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 from rq import get_current_job
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portal.clients.messaging import MessagingClient, ProviderError, messaging_client
 from portal.clients.twilio_provider import AmbiguousSend, OptedOut, TwilioClient
@@ -45,6 +46,8 @@ BACKOFF_CAP = timedelta(hours=1)
 RATE_LIMITED_DELAY = timedelta(seconds=1)
 #: Quiet hours for a guardian's copy: guardians have no settings of their own.
 DEFAULT_QUIET_HOURS = (time(21, 0), time(8, 0))
+#: Provider calls in flight at once within one batch (each mostly waits on the network).
+SEND_THREADS = 8
 #: `last_error` of a send whose answer never came: the next try asks Twilio first.
 AMBIGUOUS = "ambiguous: "
 
@@ -65,44 +68,78 @@ class Outgoing:
 
 def deliver(notification_id: int) -> None:
     """Send one notification once. Safe to run twice: only a due `created` row is claimed."""
+    deliver_many([notification_id])
+
+
+def deliver_many(notification_ids: list[int]) -> None:
+    """Send a batch of notifications: one claim, one commit, the provider calls side by side.
+
+    The rows one event writes go out in one job (`after_commit_batched`), so a burst costs the
+    queue a job per batch, and the provider's round trips overlap instead of queueing.
+    """
     now = datetime.now(UTC)
-    if not _claim(notification_id, now):
-        return
-    notification = db.session.get(Notification, notification_id)
-    assert notification is not None
-    if _not_now(notification, now):
-        db.session.commit()
+    ids = _claim(notification_ids, now)
+    if not ids:
         return
     client = messaging_client()
-    if not _rate_allows(client):
-        _put_back(notification, now + RATE_LIMITED_DELAY)
-        after_commit(db.session, QUEUE_NOTIFY, deliver, notification.id)
-        db.session.commit()
-        return
-    outgoing = _render(notification)
+    outgoing: list[Outgoing] = []
+    for notification in db.session.scalars(
+        select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
+    ):
+        if _not_now(notification, now):
+            continue
+        if not _rate_allows(client):
+            _put_back(notification, now + RATE_LIMITED_DELAY)
+            after_commit(db.session, QUEUE_NOTIFY, deliver, notification.id)
+            continue
+        outgoing.append(_render(notification))
     db.session.commit()  # never hold a transaction or a connection across the provider call
     if get_current_job() is not None:
         # On a worker the session is the job's own; inline, it is the request's, whose objects
         # the caller still uses, and the commit above has already given the connection back.
         db.session.close()
-    try:
-        ref = _send(client, outgoing)
-    except ProviderError as error:
-        _record_failure(outgoing, error)
-        return
-    _record_sent(client, outgoing.id, ref)
+    results = _send_all(client, outgoing)
+    # One query loads the batch into the session; each record below then finds its row there.
+    db.session.scalars(
+        select(Notification).where(Notification.id.in_([m.id for m in outgoing]))
+    ).all()
+    for message, result in results:
+        if isinstance(result, ProviderError):
+            _record_failure(message, result)
+        else:
+            _record_sent(client, message.id, result)
+    db.session.commit()
 
 
-def _claim(notification_id: int, now: datetime) -> bool:
-    claimed = db.session.execute(
+def _claim(notification_ids: list[int], now: datetime) -> list[int]:
+    claimed = db.session.scalars(
         update(Notification)
-        .where(Notification.id == notification_id)
+        .where(Notification.id.in_(notification_ids))
         .where(Notification.status == NotificationStatus.CREATED)
         .where((Notification.send_after.is_(None)) | (Notification.send_after <= now))
         .values(status=NotificationStatus.SENDING, attempts=Notification.attempts + 1)
-    )
+        .returning(Notification.id),
+        execution_options={"synchronize_session": False},
+    ).all()
     db.session.commit()
-    return claimed.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return list(claimed)
+
+
+def _send_all(
+    client: MessagingClient, outgoing: list[Outgoing]
+) -> list[tuple[Outgoing, str | ProviderError]]:
+    """Each message's provider reference or error; several at once on a pool of threads."""
+
+    def one(message: Outgoing) -> tuple[Outgoing, str | ProviderError]:
+        try:
+            return message, _send(client, message)
+        except ProviderError as error:
+            return message, error
+
+    if len(outgoing) <= 1:
+        return [one(message) for message in outgoing]
+    with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(outgoing))) as pool:
+        return list(pool.map(one, outgoing))
 
 
 def _not_now(notification: Notification, now: datetime) -> bool:
@@ -214,7 +251,6 @@ def _record_sent(client: MessagingClient, notification_id: int, ref: str) -> Non
         notification.provider_status = "delivered"
         notification.status_at = now
         notification.delivered_at = now
-    db.session.commit()
 
 
 def _record_failure(outgoing: Outgoing, error: ProviderError) -> None:
@@ -236,7 +272,6 @@ def _record_failure(outgoing: Outgoing, error: ProviderError) -> None:
         # A secret is redacted already: it cannot be sent again, so it fails at once.
         notification.status = NotificationStatus.FAILED
         fall_back(db.session, notification, reason="send_failed", now=now)
-    db.session.commit()
     log.warning(
         "send failed",
         extra={

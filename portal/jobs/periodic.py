@@ -18,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 from portal.clients.messaging import ConsoleClient
 from portal.clients.twilio_provider import SMS_VALIDITY_SECONDS
 from portal.extensions import db
-from portal.jobs.queue import QUEUE_NOTIFY, QUEUE_PERIODIC, after_commit, dispatch
+from portal.jobs.queue import QUEUE_NOTIFY, QUEUE_PERIODIC, after_commit_batched, dispatch
 from portal.models import MessageChannel, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def requeue_notifications() -> int:
 
 
 def _requeue(condition: ColumnElement[bool]) -> int:
-    from portal.jobs.deliver import deliver
+    from portal.jobs.deliver import deliver_many
 
     ids = db.session.scalars(
         select(Notification.id)
@@ -65,7 +65,7 @@ def _requeue(condition: ColumnElement[bool]) -> int:
         .limit(BATCH)
     ).all()
     for notification_id in ids:
-        after_commit(db.session, QUEUE_NOTIFY, deliver, notification_id)
+        after_commit_batched(db.session, QUEUE_NOTIFY, deliver_many, notification_id)
     db.session.commit()
     return len(ids)
 

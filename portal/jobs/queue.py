@@ -24,6 +24,9 @@ QUEUE_PERIODIC = "periodic"
 QUEUES = (QUEUE_NOTIFY, QUEUE_PERIODIC)
 
 PENDING = "wenxu_pending_jobs"
+BATCHED = "wenxu_batched_jobs"
+#: Ids per job of a batched job (`after_commit_batched`): one job, one claim, one commit.
+BATCH_SIZE = 50
 
 
 class CommittingSession(FlaskSession):
@@ -32,11 +35,16 @@ class CommittingSession(FlaskSession):
     def commit(self) -> None:
         super().commit()
         pending = self.info.pop(PENDING, [])
+        batched: dict[tuple[str, Callable[..., Any]], list[Any]] = self.info.pop(BATCHED, {})
         for queue_name, func, args in pending:
             dispatch(queue_name, func, args)
+        for (queue_name, func), items in batched.items():
+            for start in range(0, len(items), BATCH_SIZE):
+                dispatch(queue_name, func, (items[start : start + BATCH_SIZE],))
 
     def rollback(self) -> None:
         self.info.pop(PENDING, None)
+        self.info.pop(BATCHED, None)
         super().rollback()
 
 
@@ -45,6 +53,19 @@ def after_commit(session: Any, queue_name: str, func: Callable[..., Any], *args:
     if queue_name not in QUEUES:
         raise ValueError(f"unknown queue {queue_name!r}")
     session.info.setdefault(PENDING, []).append((queue_name, func, args))
+
+
+def after_commit_batched(
+    session: Any, queue_name: str, func: Callable[[list[Any]], Any], item: Any
+) -> None:
+    """Run `func(items)` once `session` commits, with every item so registered (in chunks).
+
+    A transaction that writes many rows for one job (a hundred messages from one event) then
+    costs the queue a job per `BATCH_SIZE` rows, not one per row.
+    """
+    if queue_name not in QUEUES:
+        raise ValueError(f"unknown queue {queue_name!r}")
+    session.info.setdefault(BATCHED, {}).setdefault((queue_name, func), []).append(item)
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-from portal.jobs.queue import QUEUE_NOTIFY, after_commit
+from portal.jobs.queue import QUEUE_NOTIFY, after_commit_batched
 from portal.models import (
     AuditEvent,
     Case,
@@ -114,12 +114,12 @@ def notify_resident(
 
 def queue_message(session: AnySession, **columns: Any) -> Notification:
     """Add one message row (any `Notification` columns) and deliver it after commit."""
-    from portal.jobs.deliver import deliver  # the job module imports this one
+    from portal.jobs.deliver import deliver_many  # the job module imports this one
 
     row = Notification(**columns)
     session.add(row)
     session.flush()
-    after_commit(session, QUEUE_NOTIFY, deliver, row.id)
+    after_commit_batched(session, QUEUE_NOTIFY, deliver_many, row.id)
     return row
 
 

@@ -1,6 +1,6 @@
 """The real job path: inline after commit without Redis, through RQ with it."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import fakeredis
 import pytest
@@ -113,7 +113,9 @@ def test_deliver_sends_once_however_often_it_runs():
 
 
 def test_quiet_hours_hold_a_voice_call_until_morning():
-    resident = create_resident(channel=Channel.VOICE)
+    resident = create_resident(
+        channel=Channel.VOICE, quiet_hours_start=time(21, 0), quiet_hours_end=time(8, 0)
+    )
     # 22:30 in Shanghai is 14:30 UTC: inside the default 21:00–08:00 quiet hours.
     with time_machine.travel(datetime(2026, 11, 24, 14, 30, tzinfo=UTC), tick=False):
         create_case(resident, now=datetime.now(UTC))

@@ -11,7 +11,8 @@ from portal.jobs import queue as queue_module
 from portal.jobs.queue import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]
-ENQUEUERS = {"after_commit": 1, "dispatch": 0}  # function name: position of the queue argument
+#: Function name: position of the queue argument.
+ENQUEUERS = {"after_commit": 1, "after_commit_batched": 1, "dispatch": 0}
 
 
 def _queue_arguments() -> list[tuple[str, ast.expr]]:

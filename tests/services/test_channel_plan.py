@@ -1,6 +1,6 @@
 """The channel plan: preference and profile, opt-outs, quiet hours and the audited override."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
@@ -68,7 +68,12 @@ def _notify(resident, **kw):
 
 @time_machine.travel(NIGHT, tick=False)
 def test_quiet_hours_hold_a_message_until_morning():
-    [row] = _notify(create_resident(disability_category=DisabilityCategory.PHYSICAL))
+    resident = create_resident(
+        disability_category=DisabilityCategory.PHYSICAL,
+        quiet_hours_start=time(21, 0),
+        quiet_hours_end=time(8, 0),
+    )
+    [row] = _notify(resident)
     assert row.status == NotificationStatus.CREATED and row.attempts == 0
     assert row.send_after == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 08:00 local
 

@@ -23,6 +23,7 @@ def test_every_message_is_shown_in_both_languages_with_its_parts(client_request,
     assert len(sections) == len(TEMPLATES)
     for section in sections:
         assert [h.get_text(strip=True) for h in section.select("h3")] == ["Chinese", "English"]
+        assert section.find("h2").get_text(strip=True), "every message has a name"
     ack = page.find(id="message-case_ack").parent
     text = ack.get_text(" ", strip=True)
     assert "问需：已收到您的投诉，编号 261100042" in text

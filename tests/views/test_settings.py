@@ -25,7 +25,8 @@ VALID = {
 
 @pytest.fixture
 def resident_user(client_request):
-    user, resident = create_resident_user()
+    # The model's default quiet hours (the factory's residents have none).
+    user, resident = create_resident_user(quiet_hours_start=time(21, 0), quiet_hours_end=time(8, 0))
     db.session.commit()
     client_request.login(user)
     return user, resident
