@@ -53,6 +53,13 @@ class FakeTwilio:
         self.server.server_close()
 
 
+class _Server(ThreadingHTTPServer):
+    # Senders call from several threads and processes at once: the default backlog of 5 drops
+    # connections, and a dropped SYN costs the client a 1-second retransmit.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def start() -> FakeTwilio:
     fake: FakeTwilio
 
@@ -114,7 +121,7 @@ def start() -> FakeTwilio:
                 time.sleep(plan.stall)  # stored, but the answer comes too late
             self._answer(201, record)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     fake = FakeTwilio(server=server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return fake

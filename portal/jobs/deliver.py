@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -83,32 +84,51 @@ def deliver_many(notification_ids: list[int]) -> None:
         return
     client = messaging_client()
     outgoing: list[Outgoing] = []
-    for notification in db.session.scalars(
-        select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
-    ):
-        if _not_now(notification, now):
-            continue
-        if not _rate_allows(client):
-            _put_back(notification, now + RATE_LIMITED_DELAY)
-            after_commit(db.session, QUEUE_NOTIFY, deliver, notification.id)
-            continue
-        outgoing.append(_render(notification))
+    with db.session.no_autoflush:  # one flush at commit, not one per row
+        rows = db.session.scalars(
+            select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
+        ).all()
+        # Held here so that `_not_now` finds each resident in the session without a query.
+        residents = _residents_of(rows)
+        for notification in rows:
+            if _not_now(notification, now):
+                continue
+            if not _rate_allows(client):
+                _put_back(notification, now + RATE_LIMITED_DELAY)
+                after_commit(db.session, QUEUE_NOTIFY, deliver, notification.id)
+                continue
+            outgoing.append(_render(notification))
     db.session.commit()  # never hold a transaction or a connection across the provider call
+    del rows, residents
     if get_current_job() is not None:
         # On a worker the session is the job's own; inline, it is the request's, whose objects
         # the caller still uses, and the commit above has already given the connection back.
         db.session.close()
     results = _send_all(client, outgoing)
-    # One query loads the batch into the session; each record below then finds its row there.
-    db.session.scalars(
-        select(Notification).where(Notification.id.in_([m.id for m in outgoing]))
-    ).all()
-    for message, result in results:
+    if not results:
+        return
+    # Locked while the results are written: a status callback racing the send waits for them.
+    sent = {
+        row.id: row
+        for row in db.session.scalars(
+            select(Notification)
+            .where(Notification.id.in_([m.id for m in outgoing]))
+            .with_for_update()
+        )
+    }
+    for message, result in results:  # (recording a success runs no query, so no flush)
         if isinstance(result, ProviderError):
-            _record_failure(message, result)
+            _record_failure(sent[message.id], message, result)
         else:
-            _record_sent(client, message.id, result)
+            _record_sent(client, sent[message.id], result)
     db.session.commit()
+
+
+def _residents_of(rows: Sequence[Notification]) -> list[Resident]:
+    ids = {row.resident_id for row in rows if row.resident_id is not None}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Resident).where(Resident.id.in_(ids))))
 
 
 def _claim(notification_ids: list[int], now: datetime) -> list[int]:
@@ -235,10 +255,8 @@ def _already_sent(client: MessagingClient, outgoing: Outgoing) -> str | None:
     return client.sent_to_since(outgoing.to, outgoing.body, since)
 
 
-def _record_sent(client: MessagingClient, notification_id: int, ref: str) -> None:
+def _record_sent(client: MessagingClient, notification: Notification, ref: str) -> None:
     now = datetime.now(UTC)
-    notification = db.session.get(Notification, notification_id)
-    assert notification is not None
     if notification.status == NotificationStatus.SENDING:  # a receipt may have come first
         notification.status = NotificationStatus.SENT
     notification.provider = client.name
@@ -253,10 +271,8 @@ def _record_sent(client: MessagingClient, notification_id: int, ref: str) -> Non
         notification.delivered_at = now
 
 
-def _record_failure(outgoing: Outgoing, error: ProviderError) -> None:
+def _record_failure(notification: Notification, outgoing: Outgoing, error: ProviderError) -> None:
     now = datetime.now(UTC)
-    notification = db.session.get(Notification, outgoing.id)
-    assert notification is not None
     prefix = AMBIGUOUS if isinstance(error, AmbiguousSend) else ""
     notification.last_error = prefix + str(error)
     notification.error_code = error.code

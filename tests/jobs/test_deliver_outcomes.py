@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from portal.clients.twilio_provider import TwilioClient
 from portal.extensions import db
-from portal.jobs.deliver import MAX_ATTEMPTS, deliver
-from portal.models import Notification, NotificationStatus, Resident, Role
+from portal.jobs.deliver import MAX_ATTEMPTS, deliver, deliver_many
+from portal.models import MessageChannel, Notification, NotificationStatus, Resident, Role
 from portal.models.notification import CallBack
+from portal.services.notifications import queue_message
 from tests import fake_twilio
 from tests.factories import create_case, create_guardianship, create_resident, create_user
 
@@ -152,3 +153,28 @@ def test_a_rate_limited_send_waits_its_turn_without_using_a_try(app, fake, twili
     finally:
         del app.extensions["redis"]
         app.config["TWILIO_SENDS_PER_SECOND"] = 10.0
+
+
+def test_one_failure_in_a_batch_is_retried_while_the_others_are_recorded_sent(twilio, fake):
+    resident = create_resident(phone=TO, disability_category=4)
+    db.session.commit()
+    fake.fail_next(503, 20500)
+    for i in range(6):
+        queue_message(
+            db.session,
+            dedupe_key=f"batch:{i}",
+            channel=MessageChannel.SMS,
+            resident_id=resident.id,
+            template="case_resumed",
+            params={"reference": f"26110000{i}", "due": "2026-12-01 17:30"},
+            to_phone=TO,
+            created_at=datetime.now(UTC),
+        )
+    db.session.commit()  # one batch job, run inline: six sends side by side, one answered 503
+    rows = db.session.scalars(select(Notification)).all()
+    assert sorted(r.status for r in rows).count(NotificationStatus.SENT) == 5
+    [retry] = [r for r in rows if r.status == NotificationStatus.CREATED]
+    assert retry.attempts == 1 and retry.send_after is not None and retry.error_code == "20500"
+    assert len(fake.messages) == 5
+    deliver_many([r.id for r in rows])  # the same job again: nothing is due, nothing is sent
+    assert len(fake.messages) == 5

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.jobs.deliver import deliver
 from portal.jobs.periodic import requeue_notifications
 from portal.jobs.queue import QUEUE_NOTIFY, QUEUES
-from portal.models import Channel, Notification, NotificationStatus
+from portal.models import Channel, MessageChannel, Notification, NotificationStatus
 from tests.conftest import redis_url
 from tests.factories import create_case, create_resident
 
@@ -153,3 +153,30 @@ def test_flask_jobs_worker_without_redis_says_why(app):
     result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code != 0
     assert "REDIS_URL" in str(result.exception)
+
+
+def test_the_messages_of_one_transaction_go_out_in_batches(rq_mode):
+    from portal.jobs.queue import BATCH_SIZE
+    from portal.services.notifications import queue_message
+
+    resident = create_resident()
+    db.session.commit()
+    count = BATCH_SIZE * 2 + 3
+    for i in range(count):
+        queue_message(
+            db.session,
+            dedupe_key=f"many:{i}",
+            channel=MessageChannel.SMS,
+            resident_id=resident.id,
+            template="case_resumed",
+            params={"reference": "261100042", "due": "2026-12-01 17:30"},
+            to_phone=resident.phone,
+            created_at=datetime.now(UTC),
+        )
+    db.session.commit()
+    queue = Queue(QUEUE_NOTIFY, connection=rq_mode)
+    assert queue.count == 3  # 50 + 50 + 3, not one job per message
+    SimpleWorker([queue], connection=rq_mode).work(burst=True)
+    db.session.expire_all()
+    statuses = db.session.scalars(select(Notification.status)).all()
+    assert statuses == [NotificationStatus.DELIVERED] * count
