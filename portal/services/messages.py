@@ -33,7 +33,7 @@ TEMPLATES = {
     ),
     "case_resolved": _l(
         "Wenxu: %(reference)s is resolved: %(text)s How satisfied are you? "
-        "Sign in to rate it, or call 12385."
+        "Reply 1 satisfied, 2 basically satisfied, 3 dissatisfied."
     ),
     "case_merged": _l(
         "Wenxu: %(reference)s was the same matter as %(other)s, so we will answer it there."
@@ -44,7 +44,7 @@ TEMPLATES = {
     ),
     "delivery_rating_request": _l(
         "Wenxu: %(service)s was delivered on %(date)s. How satisfied are you? "
-        "Sign in to rate it, or call 12385."
+        "Reply 1 satisfied, 2 basically satisfied, 3 dissatisfied."
     ),
     "staff_sla_warning": _l(
         "Wenxu: case %(reference)s needs an answer by %(due)s (two thirds of the time used)."
@@ -66,6 +66,9 @@ VOICE_TEMPLATES = {
         "This is Wenxu. Your sign-in code is: %(code)s. Once more: %(code)s. "
         "Never tell it to anyone."
     ),
+    # The call's own menu asks for the rating on the keypad (webhooks/voice_out.py).
+    "case_resolved": _l("This is Wenxu. Your request %(reference)s is resolved: %(text)s"),
+    "delivery_rating_request": _l("This is Wenxu. %(service)s was delivered to you on %(date)s."),
 }
 #: Example parameters for the staff preview of every message (admin/message_preview.py).
 SAMPLE_PARAMS: dict[str, dict[str, Any]] = {

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from portal.models import Case, Delivery, Notification, Rating, Resident, Role, Satisfaction, User
 from portal.models.base import AnySession
 from portal.services import case_actions, ratings
+from portal.services.guardians import valid_guardianships
 from portal.services.plans import delivery_of
+from portal.services.sla import local_zone
 from portal.services.workflow import ActionRefused
 
 #: The templates that ask for a rating: a resolved case, and a delivered service.
@@ -34,10 +36,13 @@ _LOOKBACK = 20
 
 @dataclass(frozen=True)
 class PendingRating:
-    """What a digit from the resident would rate now, and the account that gives it."""
+    """What a digit from the resident would rate now, and the account that gives it.
+
+    `rater` is None for a resident who has no account yet: answering makes one (`rate_by_phone`).
+    """
 
     notification_id: int
-    rater: User
+    rater: User | None
     case: Case | None = None
     delivery: Delivery | None = None
 
@@ -51,15 +56,48 @@ def resident_account(session: AnySession, resident: Resident) -> User | None:
     )
 
 
-def pending_rating(session: AnySession, resident: Resident, now: datetime) -> PendingRating | None:
-    """The newest rating request sent to `resident` within `RATING_WINDOW` not yet answered.
+def phone_rater(session: AnySession, resident: Resident, now: datetime) -> User | None:
+    """The account a rating from the resident's phone is given by, if there is one.
 
-    None when nothing waits for a rating, or when the resident has no account of their own (a
-    rating is given by an account; a guardian rates on the web, as themselves).
+    Their own account; else, when the number is a guardian's or agent's (a family phone), that
+    person's account while their grant is valid: the rating is then given as guardian.
     """
-    rater = resident_account(session, resident)
-    if rater is None:
+    own = resident_account(session, resident)
+    if own is not None or not resident.phone:
+        return own
+    holder = session.scalar(select(User).where(User.phone == resident.phone, User.active.is_(True)))
+    if holder is None:
         return None
+    today = now.astimezone(local_zone()).date()
+    grants = valid_guardianships(session, holder, today)
+    return holder if any(g.resident_id == resident.id for g in grants) else None
+
+
+def _account_for(session: AnySession, resident: Resident, now: datetime) -> User | None:
+    """Open an account for a resident who answers by phone and has none (never a password).
+
+    Many residents only ever use SMS and calls; an account is what a rating is given by, and it
+    lets them sign in later with a code sent to the same phone. None when the number already
+    belongs to someone else who may not rate for them.
+    """
+    if not resident.phone or session.scalar(select(User.id).where(User.phone == resident.phone)):
+        return None
+    account = User(
+        phone=resident.phone,
+        name=resident.name,
+        role=Role.RESIDENT,
+        resident_id=resident.id,
+        language=resident.language,
+        created_at=now,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def pending_rating(session: AnySession, resident: Resident, now: datetime) -> PendingRating | None:
+    """The newest rating request sent to `resident` within `RATING_WINDOW` not yet answered."""
+    rater = phone_rater(session, resident, now)
     requests = session.scalars(
         select(Notification)
         .where(
@@ -82,14 +120,15 @@ def pending_for(session: AnySession, request: Notification, now: datetime) -> Pe
     resident = session.get(Resident, request.resident_id) if request.resident_id else None
     if resident is None or request.created_at < now - RATING_WINDOW:
         return None
-    rater = resident_account(session, resident)
-    if rater is None:
-        return None
-    return _still_open(session, resident, request, rater, now)
+    return _still_open(session, resident, request, phone_rater(session, resident, now), now)
 
 
 def _still_open(
-    session: AnySession, resident: Resident, request: Notification, rater: User, now: datetime
+    session: AnySession,
+    resident: Resident,
+    request: Notification,
+    rater: User | None,
+    now: datetime,
 ) -> PendingRating | None:
     if request.template == CASE_REQUEST and request.case_id is not None:
         case = session.get(Case, request.case_id)
@@ -123,15 +162,16 @@ def rate_by_phone(
     `channel` is "sms" or "voice". Flushes; the caller commits.
     """
     level = LEVELS.get(digit.strip())
-    if level is None:
+    rater = pending.rater or _account_for(session, resident, now)
+    if level is None or rater is None:
         return None
     try:
         if pending.case is not None:
             rating = case_actions.rate(
-                session, pending.case, actor=pending.rater, level=level, comment=None, now=now
+                session, pending.case, actor=rater, level=level, comment=None, now=now
             )
         elif pending.delivery is not None:
-            rating = _rate_delivery(session, resident, pending, pending.delivery, level, now)
+            rating = _rate_delivery(session, resident, rater, pending.delivery, level, now)
         else:
             return None
     except (ActionRefused, ratings.RatingLockedError):
@@ -144,7 +184,7 @@ def rate_by_phone(
 def _rate_delivery(
     session: AnySession,
     resident: Resident,
-    pending: PendingRating,
+    rater: User,
     delivery: Delivery,
     level: Satisfaction,
     now: datetime,
@@ -164,7 +204,7 @@ def _rate_delivery(
     rating, _case = ratings.rate(
         session,
         resident=resident,
-        given_by=pending.rater,
+        given_by=rater,
         level=level,
         comment=None,
         now=now,

@@ -42,3 +42,16 @@ def test_the_sign_in_call_reads_the_code_digit_by_digit(client_request, staff):
 def test_residents_cannot_see_the_preview(client_request, app):
     client_request.login(create_user(Role.RESIDENT))
     client_request.get("/admin/messages", expected_status=404)
+
+
+def test_a_rating_request_says_reply_by_text_and_leaves_the_keys_to_the_call(app):
+    from portal.services.messages import SAMPLE_PARAMS, render
+
+    for template in ("case_resolved", "delivery_rating_request"):
+        params = SAMPLE_PARAMS[template]
+        assert "Reply 1 satisfied, 2 basically satisfied, 3 dissatisfied." in render(
+            template, params, "en", "sms"
+        )
+        assert "请回复 1 满意" in render(template, params, "zh_CN", "sms")
+        spoken = render(template, params, "en", "voice")
+        assert spoken.startswith("This is Wenxu.") and "Reply" not in spoken

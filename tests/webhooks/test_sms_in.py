@@ -19,11 +19,13 @@ from portal.models import (
     Resident,
     Role,
     Satisfaction,
+    User,
 )
 from portal.services.staff_actions import resolve
 from tests.factories import (
     create_area,
     create_case,
+    create_guardianship,
     create_resident,
     create_resident_user,
     create_user,
@@ -94,6 +96,45 @@ def test_a_digit_rates_the_resolved_case_once(client, resolved_case):
     second = reply(text(client, "3"))
     assert second.startswith("Wenxu: thank you, but nothing is waiting for your rating now.")
     assert count(Rating) == 1
+
+
+def _resolved_for(resident: Resident) -> Case:
+    staff = create_user(Role.VILLAGE_WORKER, area_id=resident.area_id)
+    case = create_case(resident)
+    resolve(db.session, case, actor=staff, text="Done.", now=datetime.now(UTC))
+    db.session.commit()
+    return case
+
+
+def test_a_resident_without_an_account_rates_by_text_and_gets_one(client, app):
+    resident = create_resident(create_area(), phone=PHONE, language="en")
+    db.session.commit()
+    case = _resolved_for(resident)
+    answer = reply(text(client, "3"))
+    assert answer.startswith("Wenxu: thank you. We have recorded your rating")
+    [rating] = db.session.scalars(select(Rating)).all()
+    assert (rating.case_id, rating.level, rating.given_as.value) == (
+        case.id,
+        Satisfaction.DISSATISFIED,
+        "resident",
+    )
+    account = db.session.get(User, rating.given_by_id)
+    assert account.resident_id == resident.id and account.password_hash is None
+    assert account.phone == PHONE and account.role == Role.RESIDENT
+    db.session.refresh(case)
+    assert case.reopen_count == 1  # "dissatisfied" reopens it, as on the web
+
+
+def test_a_digit_from_a_guardians_phone_is_a_rating_given_as_guardian(client, app):
+    guardian = create_user(Role.GUARDIAN, phone=PHONE, language="en")
+    resident = create_resident(create_area(), phone=PHONE, language="en")
+    create_guardianship(guardian, resident)
+    db.session.commit()
+    _resolved_for(resident)
+    reply(text(client, "1"))
+    [rating] = db.session.scalars(select(Rating)).all()
+    assert rating.given_by_id == guardian.id and rating.given_as.value == "guardian"
+    assert count(User) == 2  # the guardian and the staff member: nobody new
 
 
 def test_a_digit_out_of_range_explains_the_scale(client, resolved_case):
