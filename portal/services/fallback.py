@@ -19,7 +19,7 @@ from portal.models.base import AnySession
 from portal.services import call_backs
 from portal.services.guardians import guardians_of
 from portal.services.messages import SECRET_PARAMS, render
-from portal.services.notifications import queue_message
+from portal.services.notifications import queue_message, text_copy
 from portal.services.sla import local_zone
 
 log = logging.getLogger(__name__)
@@ -94,22 +94,13 @@ def _sms_to_resident(
         if planned.status == NotificationStatus.FAILED:
             _to_guardians(session, resident, failed, event, now)
         return
-    key = f"{event}:fb:sms"
-    if _existing(session, key) is not None:
-        return
-    queue_message(
+    text_copy(
         session,
-        dedupe_key=key,
-        resident_id=resident.id,
-        case_id=failed.case_id,
-        channel=MessageChannel.SMS,
-        to_phone=resident.phone,
-        template=failed.template,
-        params=failed.params,
-        language=resident.language,
+        failed,
+        dedupe_key=f"{event}:fb:sms",
+        now=now,
         override_quiet_hours=failed.override_quiet_hours,
         fallback_of_id=failed.id,
-        created_at=now,
     )
 
 

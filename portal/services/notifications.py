@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
+from sqlalchemy import select
+
 from portal.jobs.queue import QUEUE_NOTIFY, after_commit_batched
 from portal.models import (
     AuditEvent,
@@ -121,6 +123,32 @@ def queue_message(session: AnySession, **columns: Any) -> Notification:
     session.flush()
     after_commit_batched(session, QUEUE_NOTIFY, deliver_many, row.id)
     return row
+
+
+def text_copy(
+    session: AnySession, original: Notification, *, dedupe_key: str, now: datetime, **columns: Any
+) -> Notification | None:
+    """Queue `original` again as an SMS to the same person, once per `dedupe_key`.
+
+    For a call that could not be completed (the fallback chain) or that no one answered on the
+    keypad (the summary after the call): None when that copy exists already.
+    """
+    exists = session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
+    if exists is not None:
+        return None
+    return queue_message(
+        session,
+        dedupe_key=dedupe_key,
+        channel=MessageChannel.SMS,
+        resident_id=original.resident_id,
+        case_id=original.case_id,
+        to_phone=original.to_phone,
+        template=original.template,
+        params=original.params,
+        language=original.language,
+        created_at=now,
+        **columns,
+    )
 
 
 def quiet_hours_resume(moment: datetime, start: time, end: time, zone: tzinfo) -> datetime | None:

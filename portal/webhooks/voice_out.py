@@ -16,18 +16,16 @@ from flask import current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from portal.extensions import db
 from portal.models import (
-    MessageChannel,
     Notification,
     Resident,
     Satisfaction,
 )
 from portal.services.call_backs import ASKED, request_call_back
-from portal.services.notifications import queue_message
+from portal.services.notifications import text_copy
 from portal.services.phone_ratings import PendingRating, pending_for, rate_by_phone
 from portal.webhooks import bp
 from portal.webhooks.speech import say, twiml
@@ -172,20 +170,8 @@ def _goodbye_with_text(response: VoiceResponse, notification: Notification, now:
 
 def _text_summary(notification: Notification, now: datetime) -> None:
     """Queue the message as an SMS, keyed so that reaching this step again sends nothing more."""
-    key = f"{notification.dedupe_key}:voice-summary"
-    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-        return
-    queue_message(
-        db.session,
-        dedupe_key=key,
-        channel=MessageChannel.SMS,
-        resident_id=notification.resident_id,
-        case_id=notification.case_id,
-        to_phone=notification.to_phone,
-        template=notification.template,
-        params=notification.params,
-        language=notification.language,
-        created_at=now,
+    text_copy(
+        db.session, notification, dedupe_key=f"{notification.dedupe_key}:voice-summary", now=now
     )
     db.session.commit()
 
