@@ -8,9 +8,11 @@ from portal.demo.context import DemoContext
 from portal.demo.ratings import can_rate, rate
 from portal.demo.service_texts import (
     AGREEMENT_METHODS,
+    DECLINED_REASONS,
     GENERIC_SERVICE,
     NO_DEVELOPMENT_REASONS,
     NOT_DELIVERED_REASONS,
+    REFERRED_REASONS,
     SERVICES,
 )
 from portal.demo.surveys import age_on
@@ -27,7 +29,14 @@ _STATUSES = (
 _STATUS_WEIGHTS = (12, 12, 10, 56, 10)
 _AGREED = {PlanStatus.AWAITING_APPROVAL, PlanStatus.ACTIVE, PlanStatus.CLOSED}
 _APPROVED = {PlanStatus.ACTIVE, PlanStatus.CLOSED}
-_ACTIVE_ITEMS = (ItemStatus.DELIVERED, ItemStatus.PLANNED, ItemStatus.NOT_DELIVERED)
+_ACTIVE_ITEMS = (
+    ItemStatus.DELIVERED,
+    ItemStatus.PLANNED,
+    ItemStatus.NOT_DELIVERED,
+    ItemStatus.REFERRED,
+    ItemStatus.DECLINED,
+)
+_DECISION_REASONS = {ItemStatus.REFERRED: REFERRED_REASONS, ItemStatus.DECLINED: DECLINED_REASONS}
 _DEVELOPMENT_DOMAINS = ("EMP.", "EDU.")
 _QUARTERLY = frozenset({"SOC.LIVING_SUBSIDY", "SOC.CARE_SUBSIDY", "SOC.DIBAO"})
 
@@ -125,6 +134,9 @@ def _add_item(
         not_delivered_reason=ctx.pick(NOT_DELIVERED_REASONS)
         if status is ItemStatus.NOT_DELIVERED
         else None,
+        decision_reason=(
+            ctx.pick(_DECISION_REASONS[status]) if status in _DECISION_REASONS else None
+        ),
     )
     ctx.session.add(item)
     ctx.session.flush()
@@ -186,7 +198,7 @@ def item_statuses(
 ) -> list[tuple[str, ItemStatus]]:
     """Items of a plan in `status`: only approved plans have delivered or failed items."""
     if status is PlanStatus.ACTIVE:
-        chosen = [ctx.cycle("active_item", _ACTIVE_ITEMS, (45, 40, 15)) for _ in codes]
+        chosen = [ctx.cycle("active_item", _ACTIVE_ITEMS, (42, 38, 12, 4, 4)) for _ in codes]
     elif status is PlanStatus.CLOSED:
         chosen = [
             ctx.pick((ItemStatus.DELIVERED, ItemStatus.NOT_DELIVERED), (85, 15)) for _ in codes

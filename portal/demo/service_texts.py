@@ -370,6 +370,17 @@ NOT_DELIVERED_REASONS = (
     "住房为租住，房东不同意改造，已告知可申请其他辅具",
 )
 
+#: Why a need went to someone else, or will not be met this year (the resident sees it).
+REFERRED_REASONS = (
+    "已转介县人社局就业服务中心，由其联系本人",
+    "已转介乡镇卫生院家庭医生签约团队",
+    "已转介县民政局，按临时救助程序办理",
+)
+DECLINED_REASONS = (
+    "经评估本年度不符合补贴条件，已当面解释政策和申请条件",
+    "本人表示暂不需要，已记录，下次入户时再征求意见",
+)
+
 NO_DEVELOPMENT_REASONS = (
     "年事已高，无劳动能力，以基本保障为主",
     "重度残疾，需长期照护，暂不具备就业条件",

@@ -15,7 +15,9 @@ from portal.models.case import (
     SlaMark,
 )
 from portal.models.catalogue import NeedItem
+from portal.models.coverage import CoverageTarget
 from portal.models.draft import FormDraft
+from portal.models.imports import ImportRun
 from portal.models.institution import Institution
 from portal.models.notification import (
     CallBack,
@@ -37,6 +39,7 @@ from portal.models.resident import (
 )
 from portal.models.sign_in import SignInCode
 from portal.models.sla import CalendarDay, CalendarYear, SlaPolicy
+from portal.models.supervision import SupervisionItem, SupervisionRound, SupervisionSample
 from portal.models.survey import BasicStatusRecord, NeedsAnswer, NeedsRecord
 from portal.models.user import STAFF_ROLES, Role, User
 
@@ -58,6 +61,7 @@ __all__ = [
     "CaseStatus",
     "CaseType",
     "Channel",
+    "CoverageTarget",
     "Delivery",
     "DisabilityCategory",
     "EventKind",
@@ -66,6 +70,7 @@ __all__ = [
     "GuardianKind",
     "GuardianScope",
     "Guardianship",
+    "ImportRun",
     "InboundMessage",
     "Institution",
     "ItemStatus",
@@ -87,5 +92,8 @@ __all__ = [
     "SignInCode",
     "SlaMark",
     "SlaPolicy",
+    "SupervisionItem",
+    "SupervisionRound",
+    "SupervisionSample",
     "User",
 ]

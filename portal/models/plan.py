@@ -30,6 +30,8 @@ class ItemStatus(enum.StrEnum):
     PLANNED = "planned"
     DELIVERED = "delivered"
     NOT_DELIVERED = "not_delivered"
+    REFERRED = "referred"  # passed on to another department (who, in `responsible`)
+    DECLINED = "declined"  # the need will not be met this year: `decision_reason` says why
 
 
 class Plan(IdMixin, CreatedMixin, Base):
@@ -60,6 +62,12 @@ class Plan(IdMixin, CreatedMixin, Base):
     agreement_method: Mapped[str | None] = mapped_column(String(16))  # web, sms, voice, paper
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Who witnessed an in-person agreement (agreement_method "paper").
+    agreement_witness: Mapped[str | None] = mapped_column(String(100))
+    # Sent back by the township with a reason instead of approved.
+    returned_reason: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[PlanItem]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanItem.id"
@@ -80,6 +88,10 @@ class PlanItem(IdMixin, Base):
     status: Mapped[ItemStatus] = mapped_column(str_enum(ItemStatus, 16), default=ItemStatus.PLANNED)
     # An item that cannot be delivered needs a reason, explained to the resident.
     not_delivered_reason: Mapped[str | None] = mapped_column(Text)
+    # Why a need was declined (or to whom it was referred): the resident sees it.
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The yearly needs-form answer this item answers (None: added by staff without one).
+    needs_answer_id: Mapped[int | None] = mapped_column(ForeignKey("needs_answer.id"), index=True)
 
     plan: Mapped[Plan] = relationship(back_populates="items")
     need_item: Mapped[NeedItem] = relationship()
@@ -100,6 +112,7 @@ class Delivery(IdMixin, CreatedMixin, Base):
     funds_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # 投入资金
     equipment: Mapped[str | None] = mapped_column(String(200))  # 器材
     equipment_quantity: Mapped[int | None]  # 器材数量
+    equipment_unit: Mapped[str | None] = mapped_column(String(16))  # 台, 副, 次, 小时 ...
     measures: Mapped[str] = mapped_column(Text)  # 具体措施
     effect: Mapped[str] = mapped_column(Text)  # 服务效果
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)

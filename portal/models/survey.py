@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -40,6 +40,14 @@ class NeedsRecord(IdMixin, CreatedMixin, Base):
     year: Mapped[int]
     surveyed_on: Mapped[date]
     surveyed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The resident (or guardian) confirms the year's record (both forms): in the portal, or in
+    # person, recorded by staff with the name of who witnessed it.
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmation_method: Mapped[str | None] = mapped_column(String(16))  # portal, in_person
+    confirmation_witness: Mapped[str | None] = mapped_column(String(100))
+    # Set by a bulk import: which run wrote this record (re-importing the same rows is a no-op).
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
     answers: Mapped[list[NeedsAnswer]] = relationship(
         back_populates="record", cascade="all, delete-orphan"
     )

@@ -138,6 +138,8 @@ ITEM_STATUSES: dict[str, LazyString] = {
     "planned": _l("Planned"),
     "delivered": _l("Carried out"),
     "not_delivered": _l("Could not be delivered"),
+    "referred": _l("Passed to another service"),
+    "declined": _l("Not planned this year"),
 }
 
 RECORD_PARTS: dict[str, LazyString] = {

@@ -35,6 +35,19 @@ def resident_user(client_request):
     return user, resident
 
 
+def test_a_referred_or_declined_need_says_who_takes_it_on_or_why_not(client_request, resident_user):
+    _user, resident = resident_user
+    plan = create_plan(resident)
+    create_plan_item(
+        plan, code="REHAB.VIS.OM", status=ItemStatus.REFERRED, decision_reason="已转介县人社局"
+    )
+    create_plan_item(plan, status=ItemStatus.DECLINED, decision_reason="本年度不符合条件")
+    db.session.commit()
+    text = client_request.get("/plan").find("main").get_text(" ", strip=True)
+    assert "Passed to another service" in text and "Who takes it on 已转介县人社局" in text
+    assert "Not planned this year" in text and "Why it is not planned 本年度不符合条件" in text
+
+
 def test_no_plan_says_so_plainly(client_request, resident_user):
     page = client_request.get("/plan")
     assert "You have no plan yet" in page.find("main").get_text()
