@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from portal.models import BasicStatusRecord, CaseType, NeedItem, NeedsRecord
 from portal.services.cases import file_case
 from portal.services.labels import CATEGORIES, RECORD_PARTS, SURVEY_VALUES
 from portal.services.phones import mask_phone
+from portal.services.surveys import NotConfirmableError, confirm_in_portal
 from portal.views.acting import acting_for
 from portal.views.received import show_received
 
@@ -47,7 +48,7 @@ class RecordCorrectionForm(FlaskForm):
     )
 
 
-def _survey_answers(record: BasicStatusRecord, locale: str) -> list[tuple[str, str]]:
+def survey_answers(record: BasicStatusRecord, locale: str) -> list[tuple[str, str]]:
     """The basic-status answers as (question, answer) pairs in plain words."""
     yes, no = _("Yes"), _("No")
     rows: list[tuple[str, str]] = []
@@ -106,10 +107,39 @@ def show() -> ResponseReturnValue:
         phone=mask_phone(resident.phone) if resident.phone else None,
         area_name=resident.area.name(locale),
         status=status,
-        status_rows=_survey_answers(status, locale) if status else [],
+        status_rows=survey_answers(status, locale) if status else [],
         needs=needs,
         year=today.year,
+        confirm_form=FlaskForm(),
     )
+
+
+@bp.post("/record/confirm")
+@resident_required
+def confirm() -> ResponseReturnValue:
+    """ "This is right": the resident, or a guardian with a full grant, confirms this year's
+    home visit record (a changed record has to be confirmed again)."""
+    now = datetime.now(UTC)
+    resident = acting_for(now.date())
+    needs = db.session.scalar(
+        select(NeedsRecord).where(
+            NeedsRecord.resident_id == resident.id, NeedsRecord.year == now.year
+        )
+    )
+    if needs is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        confirm_in_portal(
+            db.session, needs, user=current_user, ip_address=request.remote_addr, now=now
+        )
+    except NotConfirmableError:
+        flash(_("This record was already confirmed, so nothing was changed."), "info")
+        return redirect(url_for("record.show"))
+    db.session.commit()
+    flash(_("Thank you. You have confirmed this year's home visit record."), "success")
+    return redirect(url_for("record.show"))
 
 
 @bp.route("/record/correction", methods=["GET", "POST"])

@@ -1,0 +1,154 @@
+"""Residents (/admin/residents): the people in the staff member's scope, and one resident's
+overview (identifiers masked, guardians, this year's home visit).
+
+Both start from `portal.services.access`, so a resident outside the scope is never listed and
+their overview is a 404; opening an overview is an audited read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+
+from admin import bp
+from admin.audit import record_read
+from portal.auth import staff_required
+from portal.extensions import db
+from portal.forms import strip_text
+from portal.i18n import current_locale
+from portal.models import Area, Resident, Role, User
+from portal.services.access import areas_for, residents_for
+from portal.services.calendar_admin import local_today
+from portal.services.guardians import guardians_of
+from portal.services.labels import CATEGORIES
+from portal.services.surveys import (
+    SURVEY_READERS,
+    SurveyState,
+    resident_list,
+    year_survey,
+)
+
+SURVEY_STATES = {
+    SurveyState.DONE: _l("Visit recorded this year"),
+    SurveyState.NOT_DONE: _l("No visit recorded this year"),
+    SurveyState.NOT_CONFIRMED: _l("Visit recorded, not confirmed by the resident"),
+}
+CONFIRMATION_METHODS = {
+    "portal": _l("By the resident or their guardian, on this website"),
+    "in_person": _l("In person, before a witness"),
+}
+
+
+class ResidentFilterForm(FlaskForm):
+    """GET filters: no CSRF token, unknown values ignored."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Name, or the last 4 digits of the phone or certificate number"),
+        filters=[strip_text],
+    )
+    area = SelectField(_l("Area"), validate_choice=False)
+    survey = SelectField(_l("This year's home visit"), validate_choice=False)
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _state(value: str | None) -> SurveyState | None:
+    try:
+        return SurveyState(value or "")
+    except ValueError:
+        return None
+
+
+def level_words(level: int | None) -> str:
+    return _("Level %(level)d", level=level) if level is not None else _("Not graded")
+
+
+@bp.get("/residents")
+@staff_required
+def residents() -> ResponseReturnValue:
+    """The residents in scope, searchable and filtered by area and this year's visit, 50 a page."""
+    today = local_today(datetime.now(UTC))
+    locale = current_locale()
+    areas = list(db.session.scalars(areas_for(db.session, current_user).order_by(Area.code)))
+    form = ResidentFilterForm(request.args)
+    form.area.choices = [SelectChoice("", _("All"))] + [
+        SelectChoice(str(a.id), f"{a.name(locale)} ({a.code})") for a in areas
+    ]
+    form.survey.choices = [SelectChoice("", _("All"))] + [
+        SelectChoice(state.value, label) for state, label in SURVEY_STATES.items()
+    ]
+    area_id = _int_or_none(form.area.data)
+    options: dict[str, Any] = {
+        "search": (form.q.data or "")[:100],
+        "area": next((a for a in areas if a.id == area_id), None),
+        "state": _state(form.survey.data),
+    }
+    requested = _int_or_none(request.args.get("page")) or 1
+    found = resident_list(db.session, current_user, today, page=requested, **options)
+    page = found.page
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/residents.html",
+        title=_("Residents"),
+        form=form,
+        found=found,
+        year=today.year,
+        previous_url=url_for("admin.residents", **args, page=page - 1) if page > 1 else None,
+        next_url=url_for("admin.residents", **args, page=page + 1) if page < found.pages else None,
+    )
+
+
+@bp.get("/residents/<int:resident_id>")
+@staff_required
+def resident(resident_id: int) -> ResponseReturnValue:
+    today = local_today(datetime.now(UTC))
+    person = db.session.scalar(
+        residents_for(db.session, current_user, today).where(Resident.id == resident_id)
+    )
+    if person is None:
+        abort(404)
+    survey = year_survey(db.session, person.id, today.year)
+    people_ids = {
+        record.surveyed_by_id for record in (survey.status, survey.needs) if record is not None
+    }
+    if survey.needs is not None:
+        people_ids.add(survey.needs.confirmed_by_id)
+    people = {
+        user.id: user
+        for user in db.session.scalars(select(User).where(User.id.in_(people_ids - {None})))
+    }
+    record_read("resident.view", person.id, "resident", person.id)
+    db.session.commit()
+    return render_template(
+        "admin/residents_overview.html",
+        title=person.name,
+        resident=person,
+        area_name=person.area.name(current_locale()),
+        category=CATEGORIES.get(person.disability_category, ""),
+        level=level_words(person.disability_level),
+        guardians=[
+            (grant, user)
+            for grant, user in guardians_of(db.session, person, today)
+            if grant.is_valid_on(today)
+        ],
+        survey=survey,
+        people=people,
+        year=today.year,
+        methods=CONFIRMATION_METHODS,
+        may_open_survey=current_user.role in (*SURVEY_READERS, Role.ADMIN),
+    )
