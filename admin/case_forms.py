@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from portal.forms import MaxChars, PlainText, strip_text
@@ -28,6 +29,11 @@ def _text(label: Any, missing: Any, limit: int = TEXT_LIMIT) -> TextAreaField:
     )
 
 
+def _value_of(choice: Any) -> Any:
+    """A choice's value, given as a `SelectChoice` or as a (value, label) pair."""
+    return choice.value if isinstance(choice, SelectChoice) else choice[0]
+
+
 class OneOfChoices:
     """The value must be one of the field's current choices (set by the view), not empty."""
 
@@ -35,7 +41,7 @@ class OneOfChoices:
         self.message = message
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        values = {str(value) for value, _label in field.choices or [] if value != ""}
+        values = {str(_value_of(choice)) for choice in field.choices or []} - {""}
         if str(field.data or "") not in values:
             raise ValidationError(self.message)
 

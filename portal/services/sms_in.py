@@ -24,6 +24,7 @@ from portal.models.base import AnySession
 from portal.services.cases import file_case
 from portal.services.labels import SATISFACTION
 from portal.services.phone_ratings import LEVELS, pending_rating, rate_by_phone
+from portal.services.plan_workflow import agree_from_phone
 
 # What a text did (InboundMessage.outcome).
 RATED = "rated"
@@ -34,11 +35,15 @@ OPTED_IN = "opted_in"
 CASE = "case"
 UNKNOWN_NUMBER = "unknown_number"
 IGNORED = "ignored"  # no words at all (a picture, an empty text)
+PLAN_AGREED = "plan_agreed"
+NOTHING_TO_AGREE = "nothing_to_agree"
 
 #: Our keywords and Twilio's own (Advanced Opt-Out defaults), so our record agrees with the
 #: carrier's: after any of these Twilio itself stops delivering to the number.
 OPT_OUT_WORDS = frozenset({"退订", "td", "stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
 OPT_IN_WORDS = frozenset({"订阅", "start", "unstop", "yes"})
+#: A reply that agrees to the plan waiting for the resident's agreement.
+PLAN_AGREE_WORDS = frozenset({"同意", "agree", "y"})
 #: Punctuation residents add around a keyword ("退订。", "STOP!").
 _TRIM = " \t\r\n.,!?;:'\"。，！？；：、…~"
 
@@ -112,6 +117,8 @@ def _act(
         for resident in residents:
             resident.opted_out_at = None
         inbound.outcome = OPTED_IN
+    elif word in PLAN_AGREE_WORDS:
+        _agree(session, inbound, residents, now)
     elif len(word) == 1 and word in "0123456789":
         _rate(session, inbound, residents, word, now)
     elif word:
@@ -130,6 +137,17 @@ def _act(
         )
         inbound.case_id = case.id
         inbound.outcome = CASE
+
+
+def _agree(
+    session: AnySession, inbound: InboundMessage, residents: list[Resident], now: datetime
+) -> None:
+    for resident in residents:
+        if agree_from_phone(session, resident, method="sms", now=now) is not None:
+            inbound.resident_id = resident.id
+            inbound.outcome = PLAN_AGREED
+            return
+    inbound.outcome = NOTHING_TO_AGREE
 
 
 def _rate(
@@ -185,6 +203,17 @@ def _reply(inbound: InboundMessage, language: str, hotline: str) -> str:
             return _(
                 "Wenxu: thank you, but nothing is waiting for your rating now. To tell us "
                 "something, write it in words, or call %(hotline)s.",
+                hotline=hotline,
+            )
+        if outcome == PLAN_AGREED:
+            return _(
+                "Wenxu: thank you. We have recorded that you agree to your service plan. "
+                "The township will approve it next."
+            )
+        if outcome == NOTHING_TO_AGREE:
+            return _(
+                "Wenxu: no plan is waiting for your agreement now. To tell us something, "
+                "write it in words, or call %(hotline)s.",
                 hotline=hotline,
             )
         if outcome == OPTED_OUT:

@@ -20,6 +20,7 @@ from portal.i18n import current_locale
 from portal.models import CaseType, Plan, Resident
 from portal.services import labels
 from portal.services.cases import file_case
+from portal.services.plan_workflow import plan_awaiting_agreement
 from portal.services.plans import (
     PlanNotAwaitingAgreementError,
     agree_to_plan,
@@ -88,11 +89,16 @@ def _render_plan(resident: Resident, plan: Plan | None, form: AgreeForm) -> str:
     )
 
 
+def _plan_to_show(resident_id: int) -> Plan | None:
+    """A new version waiting for the resident's agreement comes first; then the one in force."""
+    return plan_awaiting_agreement(db.session, resident_id) or current_plan(db.session, resident_id)
+
+
 @bp.get("/plan")
 @resident_required
 def show() -> ResponseReturnValue:
     resident = acting_for(datetime.now(UTC).date())
-    return _render_plan(resident, current_plan(db.session, resident.id), AgreeForm())
+    return _render_plan(resident, _plan_to_show(resident.id), AgreeForm())
 
 
 @bp.post("/plan/agree")
@@ -100,7 +106,7 @@ def show() -> ResponseReturnValue:
 def agree() -> ResponseReturnValue:
     now = datetime.now(UTC)
     resident = acting_for(now.date())
-    plan = current_plan(db.session, resident.id)
+    plan = _plan_to_show(resident.id)
     if plan is None:
         abort(404)
     form = AgreeForm()

@@ -27,6 +27,7 @@ from portal.models import (
 from portal.services.call_backs import ASKED, request_call_back
 from portal.services.notifications import text_copy
 from portal.services.phone_ratings import PendingRating, pending_for, rate_by_phone
+from portal.services.plan_workflow import agree_from_phone, plan_awaiting_agreement
 from portal.webhooks import bp
 from portal.webhooks.speech import say, twiml
 
@@ -34,6 +35,9 @@ from portal.webhooks.speech import say, twiml
 MAX_REPROMPTS = 2
 REPEAT, CALL_BACK = "9", "0"
 RATING_KEYS = ("1", "2", "3")
+#: On a call asking the resident to agree to their plan, 1 agrees.
+AGREE_KEY = "1"
+PLAN_TEMPLATE = "plan_awaiting_agreement"
 
 
 @bp.post("/voice/out/<int:notification_id>")
@@ -67,6 +71,8 @@ def voice_out_keys(notification_id: int) -> ResponseReturnValue:
     if key == REPEAT:
         say(response, notification.body, language)
         _menu(response, notification, pending, attempt=0)
+    elif key == AGREE_KEY and _asks_agreement(notification) and resident is not None:
+        _agree(response, resident, language, now)
     elif key in RATING_KEYS and pending is not None and resident is not None:
         _rate(response, resident, pending, key, language, now)
     elif key == CALL_BACK and resident is not None:
@@ -108,10 +114,35 @@ def _menu(
                 ),
                 language,
             )
+        if _asks_agreement(notification):
+            say(gather, _("Press 1 to agree to the plan."), language)
         say(gather, _("Press 9 to hear the message again."), language)
         if notification.resident_id is not None:
             say(gather, _("Press 0 if you want a worker to call you back."), language)
     response.append(gather)
+
+
+def _asks_agreement(notification: Notification) -> bool:
+    """A plan agreement call whose plan still waits for the resident's agreement."""
+    if notification.template != PLAN_TEMPLATE or notification.resident_id is None:
+        return False
+    plan = plan_awaiting_agreement(db.session, notification.resident_id)
+    return plan is not None and plan.id == (notification.params or {}).get("plan_id")
+
+
+def _agree(response: VoiceResponse, resident: Resident, language: str, now: datetime) -> None:
+    plan = agree_from_phone(db.session, resident, method="voice", now=now)
+    db.session.commit()
+    with force_locale(language):
+        if plan is None:
+            text = _("We could not record your agreement. A worker will contact you. Goodbye.")
+        else:
+            text = _(
+                "Thank you. You have agreed to the plan. The township will approve it next. "
+                "Goodbye."
+            )
+    say(response, text, language)
+    response.hangup()
 
 
 def _rate(

@@ -276,3 +276,29 @@ def test_a_view_only_guardian_can_read_but_not_agree(client_request):
     client_request.post("/plan/agree", {"have_read": "y"}, expected_status=403)
     db.session.refresh(plan)
     assert plan.agreed_at is None
+
+
+def test_a_new_version_awaiting_agreement_is_shown_and_agreed_while_the_old_one_is_in_force(
+    client_request, resident_user
+):
+    _user, resident = resident_user
+    in_force = create_plan(resident, status=PlanStatus.ACTIVE)
+    create_plan_item(in_force)
+    change = create_plan(
+        resident,
+        version=2,
+        status=PlanStatus.AWAITING_AGREEMENT,
+        is_current=False,
+        previous_version_id=in_force.id,
+    )
+    create_plan_item(change)
+    create_plan_item(change, code="REHAB.VIS.OM")
+    db.session.commit()
+    page = client_request.get("/plan")
+    text = page.find("main").get_text(" ", strip=True)
+    assert "Waiting for you to agree" in text and "Added:" in text
+    client_request.post("/plan/agree", {"have_read": "y"})
+    db.session.refresh(change)
+    db.session.refresh(in_force)
+    assert change.status == PlanStatus.AWAITING_APPROVAL and change.agreement_method == "web"
+    assert in_force.status == PlanStatus.ACTIVE and in_force.is_current

@@ -1,0 +1,378 @@
+"""A resident's plan for staff (/admin/residents/<id>/plan): write it, submit it, approve it.
+
+The page shows the version being worked on (or the one in force), the year's needs without an
+answer yet, and the workflow steps the signed-in role may take now. Every step goes through
+`portal.services.plan_workflow`, which holds the rules; residents outside the user's area are
+404, like any record outside scope.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from admin import bp
+from admin.audit import record_read
+from admin.plan_forms import (
+    ActionForm,
+    DevelopmentForm,
+    ItemForm,
+    PaperAgreementForm,
+    ReturnForm,
+)
+from portal.auth import roles_required
+from portal.extensions import db
+from portal.i18n import current_locale
+from portal.models import Institution, NeedItem, NeedsAnswer, Plan, PlanItem, Resident
+from portal.services import plan_workflow as workflow
+from portal.services.needs import requestable_items
+from portal.services.plan_workflow import (
+    ANSWER_TARGET,
+    EDITORS,
+    READERS,
+    PlanAction,
+    PlanActionRefused,
+    PlanInvalidError,
+)
+from portal.services.plans import current_plan, items_by_part, plan_changes
+from portal.services.sla import local_zone
+
+REFUSED = {
+    "not_allowed": _l("That step is not possible for this plan now. Nothing was changed."),
+    "pending_version": _l("A version of this plan is already being worked on."),
+    "has_deliveries": _l("Services were delivered for this item, so it stays in the plan."),
+}
+SUBMIT_PROBLEMS = {
+    "no_items": _l("Add at least one item before sending the plan to the resident"),
+    "no_development_reason": _l(
+        "Add a development item, or write why there is no development part"
+    ),
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _resident(resident_id: int) -> Resident:
+    resident = workflow.resident_in_scope(
+        db.session, current_user, resident_id, _now().astimezone(local_zone()).date()
+    )
+    if resident is None:
+        abort(404)
+    return resident
+
+
+def _plan(resident: Resident, plan_id: int) -> Plan:
+    plan = db.session.get(Plan, plan_id)
+    if plan is None or plan.resident_id != resident.id:
+        abort(404)
+    return plan
+
+
+def _done(resident: Resident, message: str) -> ResponseReturnValue:
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.resident_plan", resident_id=resident.id))
+
+
+def _refused(resident: Resident, error: PlanActionRefused) -> ResponseReturnValue:
+    db.session.rollback()
+    flash(str(REFUSED.get(error.code, REFUSED["not_allowed"])), "info")
+    return redirect(url_for("admin.resident_plan", resident_id=resident.id))
+
+
+def _need_form(answer_id: int) -> ItemForm:
+    form = ItemForm(prefix=f"need-{answer_id}")
+    del form.need_item  # the need says which catalogue item it is
+    return form
+
+
+def _extra_form() -> ItemForm:
+    form = ItemForm(prefix="extra")
+    locale = current_locale()
+    form.need_item.choices = [SelectChoice("", _("Choose a service"))] + [
+        SelectChoice(str(item.id), item.name(locale)) for item in requestable_items(db.session)
+    ]
+    return form
+
+
+def _with_institutions(form: ItemForm) -> ItemForm:
+    locale = current_locale()
+    institutions = db.session.scalars(
+        select(Institution).where(Institution.active).order_by(Institution.id)
+    )
+    form.institution.choices = [SelectChoice("", _("None"))] + [
+        SelectChoice(str(row.id), row.name(locale)) for row in institutions
+    ]
+    return form
+
+
+def _page(resident: Resident, status: int = 200, **forms: Any) -> ResponseReturnValue:
+    """The page; `forms` replaces the blank form of the same name (one refused, with errors)."""
+    plan = workflow.pending_plan(db.session, resident.id) or current_plan(db.session, resident.id)
+    coverage = workflow.needs_coverage(db.session, plan) if plan else None
+    role = current_user.role
+    steps = workflow.allowed(role, plan.status) if plan else frozenset()
+    page_forms: dict[str, Any] = {
+        "extra": _with_institutions(_extra_form()),
+        "development": DevelopmentForm(
+            prefix="development", no_development_reason=plan.no_development_reason if plan else None
+        ),
+        "action": ActionForm(),
+        "paper": PaperAgreementForm(prefix="paper"),
+        "returned": ReturnForm(prefix="return"),
+    }
+    for answer in coverage.unanswered if coverage else []:
+        page_forms[f"need-{answer.id}"] = _with_institutions(_need_form(answer.id))
+    page_forms.update(forms)
+    record_read(
+        "plan.view", resident.id, "plan" if plan else "resident", plan.id if plan else resident.id
+    )
+    db.session.commit()
+    can_start = role in EDITORS and (plan is None or PlanAction.REVISE in steps)
+    html = render_template(
+        "admin/plan.html",
+        title=_("Plan for %(name)s", name=resident.name),
+        resident=resident,
+        plan=plan,
+        parts=items_by_part(plan) if plan else {},
+        changes=plan_changes(plan.previous_version, plan) if plan else None,
+        coverage=coverage,
+        target=ANSWER_TARGET,
+        steps=steps,
+        next_steps=steps - {PlanAction.EDIT, PlanAction.REVISE},
+        can_start=can_start,
+        forms=page_forms,
+        failed=list(forms.values()),
+        form=next(iter(forms.values()), None),  # the layout's title says "Error:" with it
+        versions=workflow.versions(db.session, resident.id),
+        year=_now().astimezone(local_zone()).year,
+    )
+    return html, status
+
+
+@bp.get("/residents/<int:resident_id>/plan")
+@roles_required(*READERS)
+def resident_plan(resident_id: int) -> ResponseReturnValue:
+    return _page(_resident(resident_id))
+
+
+@bp.post("/residents/<int:resident_id>/plan/start")
+@roles_required(*EDITORS)
+def resident_plan_start(resident_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    now = _now()
+    try:
+        workflow.start_draft(
+            db.session,
+            resident,
+            current_user,
+            year=now.astimezone(local_zone()).year,
+            now=now,
+            ip_address=request.remote_addr,
+        )
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("A draft plan was started."))
+
+
+def _add(
+    resident: Resident,
+    plan: Plan,
+    form: ItemForm,
+    name: str,
+    need_item_id: int,
+    answer: NeedsAnswer | None,
+) -> ResponseReturnValue:
+    if not form.validate_on_submit():
+        return _page(resident, 400, **{name: form})
+    data = form.item_input(need_item_id=need_item_id, needs_answer_id=answer.id if answer else None)
+    try:
+        workflow.add_item(
+            db.session, plan, data, current_user, now=_now(), ip_address=request.remote_addr
+        )
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("The item was added to the plan."))
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/needs/<int:answer_id>")
+@roles_required(*EDITORS)
+def resident_plan_answer(resident_id: int, plan_id: int, answer_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    coverage = workflow.needs_coverage(db.session, plan)
+    answer = next((a for a in coverage.unanswered if a.id == answer_id), None)
+    if answer is None:
+        abort(404)
+    form = _with_institutions(_need_form(answer_id))
+    return _add(resident, plan, form, f"need-{answer_id}", answer.need_item_id, answer)
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/items")
+@roles_required(*EDITORS)
+def resident_plan_add_item(resident_id: int, plan_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    form = _with_institutions(_extra_form())
+    need_item_id = int(form.need_item.data) if str(form.need_item.data).isdigit() else 0
+    if db.session.get(NeedItem, need_item_id) is None:
+        need_item_id = 0
+    return _add(resident, plan, form, "extra", need_item_id, None)
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/items/<int:plan_item_id>/remove")
+@roles_required(*EDITORS)
+def resident_plan_remove_item(
+    resident_id: int, plan_id: int, plan_item_id: int
+) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    item = db.session.get(PlanItem, plan_item_id)
+    if item is None or item.plan_id != plan.id or not ActionForm().validate_on_submit():
+        abort(404)
+    try:
+        workflow.remove_item(
+            db.session, plan, item, current_user, now=_now(), ip_address=request.remote_addr
+        )
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("The item was removed from the plan."))
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/development")
+@roles_required(*EDITORS)
+def resident_plan_development(resident_id: int, plan_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    form = DevelopmentForm(prefix="development")
+    if not form.validate_on_submit():
+        return _page(resident, 400, development=form)
+    try:
+        workflow.set_no_development_reason(
+            db.session,
+            plan,
+            form.no_development_reason.data,
+            current_user,
+            now=_now(),
+            ip_address=request.remote_addr,
+        )
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("The development part was saved."))
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/submit")
+@roles_required(*EDITORS)
+def resident_plan_submit(resident_id: int, plan_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        workflow.submit(db.session, plan, current_user, now=_now(), ip_address=request.remote_addr)
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    except PlanInvalidError as error:
+        db.session.rollback()
+        return _page(resident, 400, **_submit_errors(error.problems))
+    return _done(resident, _("The plan was sent to the resident for agreement."))
+
+
+def _submit_errors(problems: list[str]) -> dict[str, Any]:
+    """The forms to show a refused submission's problems on, next to what would fix them."""
+    forms: dict[str, Any] = {}
+    if "no_items" in problems:
+        extra = _with_institutions(_extra_form())
+        extra.need_item.errors = [SUBMIT_PROBLEMS["no_items"]]
+        forms["extra"] = extra
+    if "no_development_reason" in problems:
+        development = DevelopmentForm(prefix="development", formdata=None)
+        development.no_development_reason.errors = [SUBMIT_PROBLEMS["no_development_reason"]]
+        forms["development"] = development
+    return forms
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/withdraw")
+@roles_required(*EDITORS)
+def resident_plan_withdraw(resident_id: int, plan_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        workflow.withdraw(
+            db.session, plan, current_user, now=_now(), ip_address=request.remote_addr
+        )
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("The plan is back in draft."))
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/agree-in-person")
+@roles_required(*EDITORS)
+def resident_plan_paper(resident_id: int, plan_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    form = PaperAgreementForm(prefix="paper")
+    if not form.validate_on_submit():
+        return _page(resident, 400, paper=form)
+    try:
+        workflow.agree_in_person(
+            db.session,
+            plan,
+            current_user,
+            witness=form.witness.data,
+            now=_now(),
+            ip_address=request.remote_addr,
+        )
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("The agreement was recorded. The township approves next."))
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/approve")
+@roles_required(*workflow.APPROVERS)
+def resident_plan_approve(resident_id: int, plan_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        workflow.approve(db.session, plan, current_user, now=_now(), ip_address=request.remote_addr)
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("The plan is approved and in force."))
+
+
+@bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/return")
+@roles_required(*workflow.APPROVERS)
+def resident_plan_return(resident_id: int, plan_id: int) -> ResponseReturnValue:
+    resident = _resident(resident_id)
+    plan = _plan(resident, plan_id)
+    form = ReturnForm(prefix="return")
+    if not form.validate_on_submit():
+        return _page(resident, 400, returned=form)
+    try:
+        workflow.return_plan(
+            db.session,
+            plan,
+            current_user,
+            reason=form.reason.data,
+            now=_now(),
+            ip_address=request.remote_addr,
+        )
+    except PlanActionRefused as error:
+        return _refused(resident, error)
+    return _done(resident, _("The plan was returned to draft with your reason."))
