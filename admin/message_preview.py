@@ -26,6 +26,7 @@ TEMPLATE_NAMES = {
     "case_merged": _l("Joined with another request"),
     "plan_awaiting_agreement": _l("Plan awaiting agreement"),
     "delivery_rating_request": _l("Service delivered, with a rating request"),
+    "delivery_not_possible": _l("A service in the plan could not be delivered"),
     "staff_sla_warning": _l("To staff: deadline warning"),
     "staff_follow_up": _l("To staff: follow-up after a dissatisfied rating"),
     "staff_escalated": _l("To staff: escalation"),

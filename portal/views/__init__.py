@@ -18,6 +18,7 @@ from portal.views import (
     plan,
     ratings,
     record,
+    service_card,
     settings,
     timeout,
 )
@@ -36,6 +37,7 @@ def register_views(app: Flask) -> None:
         plan,
         record,
         ratings,
+        service_card,
         settings,
     ):
         app.register_blueprint(module.bp)
