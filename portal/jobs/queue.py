@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 QUEUE_NOTIFY = "notify"
 QUEUE_PERIODIC = "periodic"
-QUEUES = (QUEUE_NOTIFY, QUEUE_PERIODIC)
+#: Bulk imports: long jobs on their own queue, so they never hold up messages or sweeps.
+QUEUE_IMPORTS = "imports"
+QUEUES = (QUEUE_NOTIFY, QUEUE_PERIODIC, QUEUE_IMPORTS)
 
 PENDING = "wenxu_pending_jobs"
 BATCHED = "wenxu_batched_jobs"

@@ -1,0 +1,139 @@
+"""A year's survey data in the import template (CSV or XLSX), for the residents in scope.
+
+What is exported imports back unchanged (`survey_import`), so a county can correct a year's
+data in a spreadsheet and re-import it. The export reveals ID numbers: each resident's row is
+audited as a read by the person exporting.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from openpyxl import Workbook
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.models import (
+    Area,
+    AuditEvent,
+    BasicStatusRecord,
+    NeedItem,
+    NeedsRecord,
+    Resident,
+    User,
+)
+from portal.models.base import AnySession
+from portal.services.access import visible_resident_ids
+from portal.services.residents import reveal_id_number
+from portal.services.survey_import import FIXED_COLUMNS, FLAG_COLUMNS, template_header
+
+AUDIT_ACTION = "survey.export"
+
+
+def export_rows(
+    session: AnySession,
+    user: User,
+    year: int,
+    *,
+    now: datetime,
+    ip_address: str | None,
+) -> list[list[str]]:
+    """The header and one row per resident in `user`'s scope surveyed in `year`; audited."""
+    header = template_header(session)
+    needs_columns = header[len(FIXED_COLUMNS) :]
+    surveyed = or_(
+        Resident.id.in_(
+            select(BasicStatusRecord.resident_id).where(BasicStatusRecord.year == year)
+        ),
+        Resident.id.in_(select(NeedsRecord.resident_id).where(NeedsRecord.year == year)),
+    )
+    residents = session.execute(
+        select(Resident, Area.code)
+        .join(Area, Resident.area_id == Area.id)
+        .where(Resident.id.in_(visible_resident_ids(session, user, now.date())), surveyed)
+        .order_by(Area.code, Resident.id)
+    ).all()
+    ids = [resident.id for resident, _ in residents]
+    basics = {
+        record.resident_id: record
+        for record in session.scalars(
+            select(BasicStatusRecord).where(
+                BasicStatusRecord.year == year, BasicStatusRecord.resident_id.in_(ids)
+            )
+        )
+    }
+    needs = {
+        record.resident_id: record
+        for record in session.scalars(
+            select(NeedsRecord)
+            .options(selectinload(NeedsRecord.answers))
+            .where(NeedsRecord.year == year, NeedsRecord.resident_id.in_(ids))
+        )
+    }
+    codes = {item_id: code for item_id, code in session.execute(select(NeedItem.id, NeedItem.code))}
+    rows = [header]
+    for resident, area_code in residents:
+        basic = basics.get(resident.id)
+        record = needs.get(resident.id)
+        answers = {codes[a.need_item_id]: a.needed for a in record.answers} if record else {}
+        visited = record.surveyed_on if record else basic.surveyed_on if basic else None
+        rows.append(
+            [
+                reveal_id_number(resident) if resident.id_number_encrypted else "",
+                resident.name,
+                area_code,
+                str(resident.disability_category),
+                str(resident.disability_level or ""),
+                resident.phone or "",
+                visited.isoformat() if visited else "",
+                (basic.living_arrangement or "") if basic else "",
+                *(_flag(basic, column) for column in FLAG_COLUMNS),
+                *(_yes_no(answers.get(code)) for code in needs_columns),
+            ]
+        )
+    if ids:
+        session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "actor_id": user.id,
+                    "action": AUDIT_ACTION,
+                    "resident_id": resident_id,
+                    "object_type": "survey_year",
+                    "object_id": year,
+                    "ip_address": ip_address,
+                    "data": {},
+                    "created_at": now,
+                }
+                for resident_id in ids
+            ],
+        )
+    return rows
+
+
+def _flag(record: BasicStatusRecord | None, column: str) -> str:
+    return "" if record is None else _yes_no(getattr(record, column))
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "1" if value else "0"
+
+
+def to_csv(rows: list[list[str]]) -> bytes:
+    """UTF-8 with a BOM, so that spreadsheet programs open the Chinese text correctly."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(rows: list[list[str]]) -> bytes:
+    """Every cell as text, so ID numbers keep all 18 characters (not a rounded number)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
