@@ -65,6 +65,11 @@ class BaseConfig:
         self.PERMANENT_SESSION_LIFETIME = timedelta(
             minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))
         )
+        # Where checked import files wait to be applied (shared with the workers; emptied as
+        # each import is applied).
+        self.IMPORT_FOLDER = env.get("IMPORT_FOLDER") or str(instance / "imports")
+        # Households sampled per township per month by supervision (督查).
+        self.SUPERVISION_SAMPLE_SIZE = int(env.get("SUPERVISION_SAMPLE_SIZE", "30"))
 
     # Fixed settings (not from the environment).
     PROJECT_ROOT = PROJECT_ROOT

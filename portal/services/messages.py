@@ -39,12 +39,16 @@ TEMPLATES = {
         "Wenxu: %(reference)s was the same matter as %(other)s, so we will answer it there."
     ),
     "plan_awaiting_agreement": _l(
-        "Wenxu: your service plan for %(year)s is ready. Please read it and say whether you "
-        "agree: sign in, or call 12385."
+        "Wenxu: your service plan for %(year)s is ready. Please read it by signing in or ask "
+        "your worker to read it to you. Reply AGREE (同意) to agree to it."
     ),
     "delivery_rating_request": _l(
         "Wenxu: %(service)s was delivered on %(date)s. How satisfied are you? "
         "Reply 1 satisfied, 2 basically satisfied, 3 dissatisfied."
+    ),
+    "delivery_not_possible": _l(
+        "Wenxu: %(service)s in your plan could not be delivered: %(reason)s "
+        "Sign in or call 12385 to ask about it."
     ),
     "staff_sla_warning": _l(
         "Wenxu: case %(reference)s needs an answer by %(due)s (two thirds of the time used)."
@@ -66,7 +70,11 @@ VOICE_TEMPLATES = {
         "This is Wenxu. Your sign-in code is: %(code)s. Once more: %(code)s. "
         "Never tell it to anyone."
     ),
-    # The call's own menu asks for the rating on the keypad (webhooks/voice_out.py).
+    # The call's own menu asks for the rating or the agreement on the keypad (voice_out.py).
+    "plan_awaiting_agreement": _l(
+        "This is Wenxu. Your service plan for %(year)s is ready. Your worker can read it to you "
+        "at home."
+    ),
     "case_resolved": _l("This is Wenxu. Your request %(reference)s is resolved: %(text)s"),
     "delivery_rating_request": _l("This is Wenxu. %(service)s was delivered to you on %(date)s."),
 }
@@ -86,6 +94,7 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "case_merged": {"reference": "261100043", "other": "261100042"},
     "plan_awaiting_agreement": {"year": "2026"},
     "delivery_rating_request": {"service": "轮椅适配", "date": "2026-11-20"},
+    "delivery_not_possible": {"service": "轮椅适配", "reason": "今年的轮椅已发完，明年一月补发。"},
     "staff_sla_warning": {"reference": "261100042", "due": "2026-11-25 17:30"},
     "staff_follow_up": {"reference": "261100042"},
     "staff_escalated": {"reference": "261100042", "level": 1},

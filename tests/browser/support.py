@@ -19,10 +19,29 @@ from playwright.sync_api import BrowserContext, Page
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AreaLevel, CaseType, NeedItem, Role, SlaPolicy
+from portal.models import (
+    Area,
+    AreaLevel,
+    BasicStatusRecord,
+    CaseType,
+    Institution,
+    NeedItem,
+    NeedsAnswer,
+    NeedsRecord,
+    PlanItem,
+    PlanStatus,
+    Resident,
+    Role,
+    SlaPolicy,
+    User,
+)
+from portal.models.imports import ImportRun
+from portal.models.supervision import SupervisionRound, SupervisionSample
 from portal.services import two_factor
 from portal.services.call_backs import ASKED, UNREACHABLE, request_call_back
 from portal.services.crypto import cipher
+from portal.services.reference_data import seed_coverage_targets
+from portal.services.supervision import Check, ItemCheck, record_check
 from tests.case_factories import create_resolved_case
 from tests.factories import (
     PASSWORD,
@@ -33,7 +52,7 @@ from tests.factories import (
     create_resident_user,
     create_user,
 )
-from tests.plan_factories import create_delivered_plan
+from tests.plan_factories import create_delivered_plan, create_plan, create_plan_item
 
 #: Chromium flags that work on these machines (docs/accessibility.md).
 ARGS = [
@@ -106,6 +125,14 @@ class World:
     staff_id: int | None = None  # the village worker's User.id (the staff account page)
     admin_phone: str = ""  # the administrator: no authenticator app set up yet
     second_factor_phone: str = ""  # a supervisor whose authenticator app is set up
+    # Survey imports (admin.import_run): a file with errors, one checked, one applied.
+    import_rejected_id: int | None = None
+    import_checked_id: int | None = None
+    import_applied_id: int | None = None
+    # This month's supervision round in the township; the resident sampled and checked.
+    supervision_round_id: int | None = None
+    supervision_sample_id: int | None = None
+    delivery_item_id: int | None = None  # a planned item of another resident's active plan
 
     @staticmethod
     def national(phone: str) -> str:
@@ -156,6 +183,12 @@ def build_world(with_case: bool = True) -> World:
             db.session, resident, reason=ASKED, dedupe_key="world:2", now=now
         )
         called.done_at, called.done_by_id, called.note = now, staff.id, "已回电，情况良好。"
+    # This year's home visit, not yet confirmed: the staff survey pages and the resident's
+    # "This is right" confirmation.
+    survey_home_visit(resident, staff)
+    delivery_item = active_plan_item(area, township)
+    round_id, sample_id = supervision_round(resident, township, admin, plan_item.id)
+    imports = import_runs(area.id, admin.id)
     supervisor = create_user(Role.SUPERVISOR, area_id=township.id, name="敬国强")
     two_factor.ensure_secret(db.session, supervisor, encrypt=cipher().encrypt)
     supervisor.totp_confirmed_at = datetime.now(UTC)
@@ -182,6 +215,12 @@ def build_world(with_case: bool = True) -> World:
         staff_id=staff.id,
         admin_phone=admin.phone,
         second_factor_phone=supervisor.phone,
+        import_rejected_id=imports["rejected"],
+        import_checked_id=imports["checked"],
+        import_applied_id=imports["applied"],
+        supervision_round_id=round_id,
+        supervision_sample_id=sample_id,
+        delivery_item_id=delivery_item.id,
     )
 
 
@@ -216,6 +255,14 @@ class PageSpec:
             resolved_case_id=world.resolved_case_id,
             sla_policy_id=world.sla_policy_id,
             staff_id=world.staff_id,
+            import_rejected_id=world.import_rejected_id,
+            import_checked_id=world.import_checked_id,
+            import_applied_id=world.import_applied_id,
+            round_id=world.supervision_round_id,
+            sample_id=world.supervision_sample_id,
+            delivery_item_id=world.delivery_item_id,
+            resident_id=world.resident_id,
+            year=datetime.now(UTC).year,
         )
 
 
@@ -419,6 +466,107 @@ PAGES = [
         "/admin/audit?actor=abc&date_from=2026-11-30&date_to=2026-11-01",
         "admin.audit_log",
     ),
+    PageSpec("staff-residents", "staff", "/admin/residents", "admin.residents"),
+    PageSpec(
+        "staff-residents-filtered",
+        "staff",
+        "/admin/residents?q=nobody&survey=not_done",
+        "admin.residents",
+    ),
+    PageSpec("staff-resident", "staff", "/admin/residents/{resident_id}", "admin.resident"),
+    PageSpec(
+        "staff-survey", "staff", "/admin/residents/{resident_id}/survey/{year}", "admin.survey"
+    ),
+    PageSpec(
+        "staff-survey-errors",
+        "staff",
+        "/admin/residents/{resident_id}/survey/{year}",
+        "admin.survey",
+        submit_empty=True,
+        clear_form=True,
+        form_selector="main #survey-form",
+    ),
+    PageSpec(
+        "staff-survey-confirm-errors",
+        "staff",
+        "/admin/residents/{resident_id}/survey/{year}",
+        "admin.survey",
+        submit_empty=True,
+        form_selector="main #confirm-form",
+    ),
+    PageSpec(
+        "resident-record-confirmed",
+        "resident",
+        "/record",
+        "record.show",
+        prepare=lambda page, world: confirm_record(page),
+    ),
+    PageSpec(
+        "staff-delivery-new",
+        "staff",
+        "/admin/plan-items/{delivery_item_id}/deliveries/new",
+        "admin.new_delivery",
+    ),
+    PageSpec(
+        "staff-delivery-new-errors",
+        "staff",
+        "/admin/plan-items/{delivery_item_id}/deliveries/new",
+        "admin.new_delivery",
+        submit_empty=True,
+        form_selector="main #delivery-form",
+    ),
+    PageSpec("admin-institutions", "admin", "/admin/institutions", "admin.institutions"),
+    PageSpec(
+        "staff-service-card", "staff", "/admin/residents/{resident_id}/card", "admin.service_card"
+    ),
+    PageSpec(
+        "staff-service-card-large",
+        "staff",
+        "/admin/residents/{resident_id}/card?size=large",
+        "admin.service_card",
+    ),
+    PageSpec("resident-service-card", "resident", "/plan/card", "service_card.show"),
+    PageSpec("admin-supervision", "admin", "/admin/supervision", "admin.supervision"),
+    PageSpec(
+        "admin-supervision-errors",
+        "admin",
+        "/admin/supervision",
+        "admin.supervision",
+        submit_empty=True,
+    ),
+    PageSpec(
+        "admin-supervision-round",
+        "admin",
+        "/admin/supervision/rounds/{round_id}",
+        "admin.supervision_round",
+    ),
+    PageSpec(
+        "admin-supervision-sample",
+        "admin",
+        "/admin/supervision/rounds/{round_id}/samples/{sample_id}",
+        "admin.supervision_sample",
+    ),
+    PageSpec(
+        "admin-supervision-sample-errors",
+        "admin",
+        "/admin/supervision/rounds/{round_id}/samples/{sample_id}",
+        "admin.supervision_sample",
+        submit_empty=True,
+        clear_form=True,
+    ),
+    PageSpec(
+        "admin-supervision-precision",
+        "admin",
+        "/admin/supervision/precision",
+        "admin.supervision_precision",
+    ),
+    PageSpec("admin-coverage", "admin", "/admin/coverage", "admin.coverage"),
+    PageSpec(
+        "admin-coverage-report",
+        "admin",
+        "/admin/coverage/report?quarter=2026Q4",
+        "admin.coverage_report",
+    ),
     # Reached after a right password, before the second step: the sign-in is pending.
     PageSpec(
         "anonymous-two-factor-set-up",
@@ -450,6 +598,59 @@ PAGES = [
         submit_empty=True,
         prepare=lambda page, world: start_sign_in(page, world.second_factor_phone),
     ),
+    # The plan (一人一策) for staff: awaiting the resident's agreement, the editor after taking
+    # it back to draft (and its errors), and the township's approval step (and its errors).
+    PageSpec("staff-plan", "staff", "/admin/residents/{resident_id}/plan", "admin.resident_plan"),
+    PageSpec(
+        "staff-plan-editor",
+        "staff",
+        "/admin/residents/{resident_id}/plan",
+        "admin.resident_plan",
+        prepare=lambda page, world: plan_back_to_draft(page, world),
+    ),
+    PageSpec(
+        "staff-plan-editor-errors",
+        "staff",
+        "/admin/residents/{resident_id}/plan",
+        "admin.resident_plan",
+        submit_empty=True,
+        form_selector="#extra-item-form",
+        prepare=lambda page, world: plan_back_to_draft(page, world),
+    ),
+    PageSpec(
+        "admin-plan-approval",
+        "admin",
+        "/admin/residents/{resident_id}/plan",
+        "admin.resident_plan",
+        prepare=lambda page, world: plan_agreed_in_person(page, world),
+    ),
+    PageSpec(
+        "admin-plan-approval-errors",
+        "admin",
+        "/admin/residents/{resident_id}/plan",
+        "admin.resident_plan",
+        submit_empty=True,
+        form_selector="#return-form",
+        prepare=lambda page, world: plan_agreed_in_person(page, world),
+    ),
+    PageSpec("admin-imports", "admin", "/admin/imports", "admin.imports"),
+    PageSpec(
+        "admin-imports-errors",
+        "admin",
+        "/admin/imports",
+        "admin.imports",
+        submit_empty=True,
+        form_selector="main form[enctype]",
+    ),
+    PageSpec(
+        "admin-import-rejected", "admin", "/admin/imports/{import_rejected_id}", "admin.import_run"
+    ),
+    PageSpec(
+        "admin-import-checked", "admin", "/admin/imports/{import_checked_id}", "admin.import_run"
+    ),
+    PageSpec(
+        "admin-import-applied", "admin", "/admin/imports/{import_applied_id}", "admin.import_run"
+    ),
 ]
 PAGE_IDS = [p.name for p in PAGES]
 ERROR_STATE_PAGES = [p for p in PAGES if p.submit_empty]
@@ -458,6 +659,14 @@ ROLES = ("anonymous", "resident", "guardian", "staff", "admin")
 NOT_PAGES = {"static", "health.healthz"}
 #: Downloads, not pages: the dashboard's exports.
 NOT_PAGES |= {"admin.dashboard_csv", "admin.dashboard_xlsx"}
+#: Downloads, not pages: the survey import's templates and exports.
+NOT_PAGES |= {
+    "admin.import_template_csv",
+    "admin.import_template_xlsx",
+    "admin.import_export_csv",
+    "admin.import_export_xlsx",
+}
+NOT_PAGES |= {"admin.coverage_csv", "admin.coverage_xlsx"}
 #: JSON for hotline systems (Open311 GeoReport v2), not pages.
 NOT_PAGES |= {
     "open311.services",
@@ -466,6 +675,34 @@ NOT_PAGES |= {
     "open311.request_detail",
     "open311.token",
 }
+
+
+def supervision_round(
+    resident: Resident, township: Area, admin: User, plan_item_id: int
+) -> tuple[int, int]:
+    """This month's supervision round in the township with the resident sampled and checked:
+    one item imprecise and falsification found (the veto on the round and precision pages).
+    Also the coverage targets, which the reference data seeds."""
+    seed_coverage_targets(db.session)
+    now = datetime.now(UTC)
+    round_ = SupervisionRound(
+        area_id=township.id, month=now.date().replace(day=1), seed="world", sample_size=30
+    )
+    db.session.add(round_)
+    db.session.flush()
+    sample = SupervisionSample(round_id=round_.id, resident_id=resident.id)
+    db.session.add(sample)
+    db.session.flush()
+    check = Check(
+        record_consistent=True,
+        plan_consistent=False,
+        archive_consistent=True,
+        falsification_found=True,
+        note="纸质档案缺少签字。",
+        items={plan_item_id: ItemCheck("over_ticked", "未见器材")},
+    )
+    record_check(db.session, sample, check, actor_id=admin.id, now=now)
+    return round_.id, sample.id
 
 
 def start_sign_in(page: Page, phone: str) -> None:
@@ -478,6 +715,46 @@ def start_sign_in(page: Page, phone: str) -> None:
     assert "/sign-in/two-factor" in page.url, f"no second step: {page.url}"
 
 
+def survey_home_visit(resident: Resident, staff: User) -> None:
+    """This year's two survey records for `resident`, visited by `staff`, not confirmed."""
+    today = datetime.now(UTC).date()
+    visit = today.replace(month=1, day=1)
+    db.session.add(
+        BasicStatusRecord(
+            resident_id=resident.id,
+            year=today.year,
+            surveyed_on=visit,
+            surveyed_by_id=staff.id,
+            living_arrangement="with_family",
+            answers={"EDU.LEVEL": "primary", "EDU.LITERACY": True},
+        )
+    )
+    wheelchair = db.session.scalar(select(NeedItem).where(NeedItem.code == "ACC.WHEELCHAIR"))
+    assert wheelchair is not None
+    needs = NeedsRecord(
+        resident_id=resident.id, year=today.year, surveyed_on=visit, surveyed_by_id=staff.id
+    )
+    needs.answers = [NeedsAnswer(need_item_id=wheelchair.id, needed=True, note="轮椅坏了")]
+    db.session.add(needs)
+
+
+def confirm_record(page: Page) -> None:
+    """The resident says "This is right" on their record page."""
+    page.goto("/record")
+    button = page.locator("main #confirm-form button[type=submit]")
+    if button.count():  # a page opened twice is confirmed already the second time
+        with page.expect_navigation():
+            button.click()
+
+
+def active_plan_item(area: Area, township: Area) -> PlanItem:
+    """A neighbour's active plan with one planned item (the delivery form), and an institution
+    in the township (the institutions page)."""
+    db.session.add(Institution(name_zh="幸福康复中心", name_en="Xingfu Rehab", area_id=township.id))
+    neighbour = create_resident(area, name="刘邻居")
+    return create_plan_item(create_plan(neighbour, status=PlanStatus.ACTIVE))
+
+
 def create_api_key(page: Page) -> None:
     """Make an Open311 key through the form (the page after shows it once)."""
     page.goto("/admin/api-keys/new")
@@ -485,6 +762,21 @@ def create_api_key(page: Page) -> None:
     page.select_option("#area", index=1)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
+
+
+def plan_back_to_draft(page: Page, world: World) -> None:
+    """Take the resident's plan (awaiting agreement) back to draft: the editor shows."""
+    page.goto(f"/admin/residents/{world.resident_id}/plan")
+    with page.expect_navigation():
+        page.locator("main form[action$='/withdraw'] button[type=submit]").click()
+
+
+def plan_agreed_in_person(page: Page, world: World) -> None:
+    """Record the resident's paper agreement: the plan then waits for approval."""
+    page.goto(f"/admin/residents/{world.resident_id}/plan")
+    page.fill("#paper-witness", "王村长")
+    with page.expect_navigation():
+        page.locator("#paper-form button[type=submit]").click()
 
 
 def open_page(page: Page, spec: PageSpec, world: World) -> None:
@@ -572,3 +864,28 @@ def describe(page: Page, handle_or_selector: Any) -> str:
 
 
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def import_runs(area_id: int, user_id: int) -> dict[str, int]:
+    """Survey imports in the world's village: rejected (with errors), checked and applied."""
+    errors: list[dict[str, Any]] = [
+        {"row": 0, "field": "", "code": "unknown_columns", "columns": "remarks"},
+        {"row": 3, "field": "id_number", "code": "id_checksum"},
+        {"row": 4, "field": "area_code", "code": "area_out_of_scope"},
+        {"row": 5, "field": "id_number", "code": "duplicate", "first_row": 2},
+        {"row": 6, "field": "visit_date", "code": "date_year", "year": 2026},
+    ]
+    now = datetime.now(UTC)
+    runs = {
+        "rejected": ImportRun(status="rejected", rows_total=5, errors=errors),
+        "checked": ImportRun(status="checked", rows_total=120, errors=[]),
+        "applied": ImportRun(
+            status="applied", rows_total=120, rows_done=120, rows_changed=7, finished_at=now
+        ),
+    }
+    for name, run in runs.items():
+        run.user_id, run.area_id, run.year = user_id, area_id, now.year
+        run.filename, run.sha256 = f"{name}-survey.csv", "0" * 64
+        db.session.add(run)
+    db.session.flush()
+    return {name: run.id for name, run in runs.items()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -19,16 +19,20 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AreaLevel, AuditEvent, CaseEvent, Institution, Role
+from portal.models import AreaLevel, AuditEvent, CaseEvent, Institution, PlanStatus, Role
+from portal.models.imports import ImportRun
 from portal.services.api_keys import create_key
 from portal.services.call_backs import ASKED, request_call_back
+from portal.services.supervision import draw_round, month_start
 from tests.factories import (
     create_area,
     create_case,
     create_guardianship,
+    create_resident,
     create_resident_user,
     create_user,
 )
+from tests.plan_factories import create_plan, create_plan_item
 
 OUTSIDE_ROLES = (
     Role.VILLAGE_WORKER,
@@ -79,9 +83,42 @@ def world(app):
     call_back = request_call_back(
         db.session, resident, reason=ASKED, dedupe_key="matrix", now=datetime.now(UTC), case=case
     )
+    # A plan item (of an active plan) for the delivery routes: not the outside institution's.
+    item = create_plan_item(create_plan(create_resident(village), status=PlanStatus.ACTIVE))
+    # The resident's plan being written, with one item (the plan routes).
+    own_plan = create_plan(resident, status=PlanStatus.DRAFT)
+    own_plan_item = create_plan_item(own_plan)
     db.session.commit()
     ids = {"case_id": case.id, "user_id": staff.id, "key_id": key.id, "staff_id": staff.id}
     ids["call_back_id"] = call_back.id
+    # This month's supervision round in the township, with the resident sampled.
+    round_, _drawn = draw_round(
+        db.session,
+        township,
+        month=month_start(date.today()),
+        seed="matrix",
+        size=30,
+        actor_id=admin.id,
+        now=datetime.now(UTC),
+    )
+    db.session.commit()
+    ids["round_id"] = round_.id
+    ids["sample_id"] = next(s.id for s in round_.samples if s.resident_id == resident.id)
+    # A checked survey import in the county (the import routes).
+    run = ImportRun(
+        user_id=admin.id,
+        area_id=county.id,
+        filename="survey.csv",
+        sha256="0" * 64,
+        year=2026,
+        status="checked",
+    )
+    db.session.add(run)
+    db.session.commit()
+    ids["run_id"] = run.id
+    ids["plan_id"], ids["plan_item_id"] = own_plan.id, own_plan_item.id
+    ids["item_id"] = item.id
+    ids["resident_id"] = resident.id
     return {
         "case": case,
         "resident": resident,
