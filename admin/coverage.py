@@ -8,21 +8,18 @@ figures come from `portal.services.coverage` over the user's area.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 
 from admin import bp
 from admin.charts import Chart, bar_chart
-from admin.dashboard import neutralise
+from admin.downloads import csv_file, xlsx_file
 from portal.auth import roles_required
 from portal.extensions import db
 from portal.i18n import current_locale
@@ -204,19 +201,11 @@ def _filename(table: str, extension: str) -> str:
 @bp.get("/coverage/export-csv")
 @roles_required(*ROLES)
 def coverage_csv() -> ResponseReturnValue:
-    """One table (`table=coverage|correspondence|satisfaction`) as CSV with a byte-order mark,
-    so Excel reads the Chinese."""
+    """One table (`table=coverage|correspondence|satisfaction`) as CSV."""
     table = request.args.get("table", "coverage")
     table = table if table in TABLES else "coverage"
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in export_rows(table, _compute(stats.Period.of_year(_year())), current_locale()):
-        writer.writerow([neutralise(value) for value in row])
-    return Response(
-        out.getvalue().encode("utf-8-sig"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(table, "csv")}"'},
-    )
+    rows = export_rows(table, _compute(stats.Period.of_year(_year())), current_locale())
+    return csv_file(rows, _filename(table, "csv"))
 
 
 @bp.get("/coverage/export-xlsx")
@@ -230,16 +219,5 @@ def coverage_xlsx() -> ResponseReturnValue:
         "correspondence": _("Needs answered"),
         "satisfaction": _("Satisfaction"),
     }
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for table in TABLES:
-        sheet = workbook.create_sheet(titles[table][:31])
-        for row in export_rows(table, figures, locale):
-            sheet.append([neutralise(value) for value in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("coverage", "xlsx")}"'},
-    )
+    sheets = [(titles[table], export_rows(table, figures, locale)) for table in TABLES]
+    return xlsx_file(sheets, _filename("coverage", "xlsx"))

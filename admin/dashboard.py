@@ -6,25 +6,23 @@ only their own area; the area filter picks one of the child areas shown, never m
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from openpyxl import Workbook
 from wtforms import Form, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp
 from admin.charts import Chart, bar_chart
+from admin.downloads import csv_file, xlsx_file
 from portal.auth import roles_required
 from portal.extensions import db
 from portal.i18n import current_locale
@@ -57,8 +55,6 @@ CHART_TITLES = {
 }
 #: Staff with an area (administrators always pass); institutions have no area to group by.
 AREA_ROLES = (Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_STAFF, Role.SUPERVISOR)
-#: A spreadsheet reads a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class DashboardFilters(Form):
@@ -231,13 +227,6 @@ def _row(grouping: str, group: str, f: stats.Figures) -> list[object]:
     ]
 
 
-def neutralise(value: object) -> object:
-    """Text a spreadsheet would run as a formula, made plain text with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _filename(extension: str) -> str:
     return f"wenxu-dashboard-{datetime.now(UTC).astimezone(local_zone()):%Y-%m-%d}.{extension}"
 
@@ -245,30 +234,11 @@ def _filename(extension: str) -> str:
 @bp.get("/dashboard/export-csv")
 @roles_required(*AREA_ROLES)
 def dashboard_csv() -> ResponseReturnValue:
-    """The figures as CSV: UTF-8 with a byte-order mark, so Excel reads the Chinese."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in export_rows():
-        writer.writerow([neutralise(value) for value in row])
-    return Response(
-        out.getvalue().encode("utf-8-sig"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
-    )
+    """The figures as CSV."""
+    return csv_file(export_rows(), _filename("csv"))
 
 
 @bp.get("/dashboard/export-xlsx")
 @roles_required(*AREA_ROLES)
 def dashboard_xlsx() -> ResponseReturnValue:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Dashboard")[:31]
-    for row in export_rows():
-        sheet.append([neutralise(value) for value in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'},
-    )
+    return xlsx_file([(_("Dashboard"), export_rows())], _filename("xlsx"))
