@@ -218,6 +218,7 @@ def import_apply(run_id: int) -> ResponseReturnValue:
         flash(_("This import has already been applied or cannot be applied."), "info")
         return redirect(url_for("admin.import_run", run_id=run.id), 303)
     run.status = APPLYING
+    run.progress_at = datetime.now(UTC)
     after_commit(db.session, QUEUE_IMPORTS, apply_import, run.id)
     db.session.commit()
     return redirect(url_for("admin.import_run", run_id=run.id), 303)

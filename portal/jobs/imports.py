@@ -54,6 +54,7 @@ def apply_import(run_id: int) -> None:
         batch = result.rows[start : start + BATCH]
         run.rows_changed += apply_rows(db.session, run, batch, today=today)
         run.rows_done = start + len(batch)
+        run.progress_at = datetime.now(UTC)
         db.session.commit()
     finish_run(db.session, run, now=datetime.now(UTC))
     db.session.commit()

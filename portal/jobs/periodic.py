@@ -18,8 +18,15 @@ from sqlalchemy.sql import ColumnElement
 from portal.clients.messaging import ConsoleClient
 from portal.clients.twilio_provider import SMS_VALIDITY_SECONDS
 from portal.extensions import db
-from portal.jobs.queue import QUEUE_NOTIFY, QUEUE_PERIODIC, after_commit_batched, dispatch
-from portal.models import MessageChannel, Notification, NotificationStatus
+from portal.jobs.queue import (
+    QUEUE_IMPORTS,
+    QUEUE_NOTIFY,
+    QUEUE_PERIODIC,
+    after_commit,
+    after_commit_batched,
+    dispatch,
+)
+from portal.models import ImportRun, MessageChannel, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
 S = NotificationStatus
@@ -136,6 +143,28 @@ def reclaim_interrupted_sends() -> int:
     return len(rows)
 
 
+#: An applying import silent this long lost its worker: the scheduler starts it again.
+IMPORT_SILENT_AFTER = timedelta(minutes=10)
+
+
+def resume_imports() -> int:
+    """Re-enqueue survey imports whose job died mid-way (they resume after the rows done)."""
+    from portal.jobs.imports import apply_import
+    from portal.services.survey_import import APPLYING
+
+    silent_since = datetime.now(UTC) - IMPORT_SILENT_AFTER
+    ids = db.session.scalars(
+        select(ImportRun.id).where(
+            ImportRun.status == APPLYING,
+            or_(ImportRun.progress_at.is_(None), ImportRun.progress_at < silent_since),
+        )
+    ).all()
+    for run_id in ids:
+        after_commit(db.session, QUEUE_IMPORTS, apply_import, run_id)
+    db.session.commit()
+    return len(ids)
+
+
 def forget_old_drafts() -> int:
     """Remove form drafts nobody came back for within a week."""
     from portal.services.drafts import purge_drafts
@@ -169,6 +198,7 @@ PERIODIC_JOBS: tuple[Callable[[], int], ...] = (
     requeue_stuck,
     send_deferred,
     time_out_receipts,
+    resume_imports,
     forget_old_drafts,
 )
 

@@ -29,3 +29,6 @@ class ImportRun(IdMixin, CreatedMixin, Base):
     # [{"row": 12, "field": "id_number", "code": "invalid_id_number"}, ...] (worded when shown)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     finished_at: Mapped[datetime | None]
+    # When an applying run last committed a batch: a run silent for long lost its worker and is
+    # resumed by the scheduler (portal/jobs/periodic.py).
+    progress_at: Mapped[datetime | None]

@@ -130,5 +130,6 @@ def test_the_scheduler_runs_every_sweep_by_name():
         "requeue_stuck",
         "send_deferred",
         "time_out_receipts",
+        "resume_imports",
         "forget_old_drafts",
     }

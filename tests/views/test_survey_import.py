@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -451,3 +451,20 @@ def test_a_file_gone_before_applying_fails_the_run_and_changes_nothing(client_re
         ("Whole file", "", "The uploaded file was no longer there: upload it again")
     ]
     assert counts() == (0, 0, 0)
+
+
+def test_an_import_whose_worker_died_is_resumed_by_the_scheduler(client_request, staff):
+    from portal.jobs.periodic import IMPORT_SILENT_AFTER, resume_imports
+
+    upload(client_request, good_file())
+    run = last_run()
+    run.status, run.progress_at = "applying", datetime.now(UTC)  # as if its job were running
+    db.session.commit()
+    assert resume_imports() == 0, "a run that made progress lately is left to its job"
+    run = last_run()
+    run.progress_at = datetime.now(UTC) - IMPORT_SILENT_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    assert resume_imports() == 1  # inline without Redis: the job runs on commit
+    run = last_run()
+    assert (run.status, run.rows_done, run.rows_changed) == ("applied", 2, 2)
+    assert counts()[0] == 2
