@@ -133,6 +133,10 @@ class World:
     supervision_round_id: int | None = None
     supervision_sample_id: int | None = None
     delivery_item_id: int | None = None  # a planned item of another resident's active plan
+    # Residents whose plans stand in a given state for the staff plan pages: a draft (the
+    # editor) and one agreed in person, awaiting the township's approval.
+    draft_plan_resident_id: int | None = None
+    approval_plan_resident_id: int | None = None
 
     @staticmethod
     def national(phone: str) -> str:
@@ -187,6 +191,7 @@ def build_world(with_case: bool = True) -> World:
     # "This is right" confirmation.
     survey_home_visit(resident, staff)
     delivery_item = active_plan_item(area, township)
+    draft_resident, approval_resident = plans_in_progress(area)
     round_id, sample_id = supervision_round(resident, township, admin, plan_item.id)
     imports = import_runs(area.id, admin.id)
     supervisor = create_user(Role.SUPERVISOR, area_id=township.id, name="敬国强")
@@ -221,7 +226,28 @@ def build_world(with_case: bool = True) -> World:
         supervision_round_id=round_id,
         supervision_sample_id=sample_id,
         delivery_item_id=delivery_item.id,
+        draft_plan_resident_id=draft_resident.id,
+        approval_plan_resident_id=approval_resident.id,
     )
+
+
+def plans_in_progress(area: Area) -> tuple[Resident, Resident]:
+    """Two residents of `area` with plans being made: a draft, and one awaiting approval.
+
+    Each page spec then finds its plan in its state, in whatever order the specs run.
+    """
+    drafting = create_resident(area, name="赵春梅", disability_category=4)
+    create_plan_item(create_plan(drafting, status=PlanStatus.DRAFT))
+    agreed = create_resident(area, name="孙德福", disability_category=4)
+    plan = create_plan(
+        agreed,
+        status=PlanStatus.AWAITING_APPROVAL,
+        agreed_at=datetime.now(UTC),
+        agreement_method="paper",
+        agreement_witness="王村长",
+    )
+    create_plan_item(plan)
+    return drafting, agreed
 
 
 def translate(app: Flask, locale: str, message: str, **params: Any) -> str:
@@ -262,6 +288,8 @@ class PageSpec:
             sample_id=world.supervision_sample_id,
             delivery_item_id=world.delivery_item_id,
             resident_id=world.resident_id,
+            draft_resident_id=world.draft_plan_resident_id,
+            approval_resident_id=world.approval_plan_resident_id,
             year=datetime.now(UTC).year,
         )
 
@@ -604,34 +632,30 @@ PAGES = [
     PageSpec(
         "staff-plan-editor",
         "staff",
-        "/admin/residents/{resident_id}/plan",
+        "/admin/residents/{draft_resident_id}/plan",
         "admin.resident_plan",
-        prepare=lambda page, world: plan_back_to_draft(page, world),
     ),
     PageSpec(
         "staff-plan-editor-errors",
         "staff",
-        "/admin/residents/{resident_id}/plan",
+        "/admin/residents/{draft_resident_id}/plan",
         "admin.resident_plan",
         submit_empty=True,
         form_selector="#extra-item-form",
-        prepare=lambda page, world: plan_back_to_draft(page, world),
     ),
     PageSpec(
         "admin-plan-approval",
         "admin",
-        "/admin/residents/{resident_id}/plan",
+        "/admin/residents/{approval_resident_id}/plan",
         "admin.resident_plan",
-        prepare=lambda page, world: plan_agreed_in_person(page, world),
     ),
     PageSpec(
         "admin-plan-approval-errors",
         "admin",
-        "/admin/residents/{resident_id}/plan",
+        "/admin/residents/{approval_resident_id}/plan",
         "admin.resident_plan",
         submit_empty=True,
         form_selector="#return-form",
-        prepare=lambda page, world: plan_agreed_in_person(page, world),
     ),
     PageSpec("admin-imports", "admin", "/admin/imports", "admin.imports"),
     PageSpec(
@@ -762,21 +786,6 @@ def create_api_key(page: Page) -> None:
     page.select_option("#area", index=1)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
-
-
-def plan_back_to_draft(page: Page, world: World) -> None:
-    """Take the resident's plan (awaiting agreement) back to draft: the editor shows."""
-    page.goto(f"/admin/residents/{world.resident_id}/plan")
-    with page.expect_navigation():
-        page.locator("main form[action$='/withdraw'] button[type=submit]").click()
-
-
-def plan_agreed_in_person(page: Page, world: World) -> None:
-    """Record the resident's paper agreement: the plan then waits for approval."""
-    page.goto(f"/admin/residents/{world.resident_id}/plan")
-    page.fill("#paper-witness", "王村长")
-    with page.expect_navigation():
-        page.locator("#paper-form button[type=submit]").click()
 
 
 def open_page(page: Page, spec: PageSpec, world: World) -> None:
