@@ -15,12 +15,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.models import Case, Delivery, Notification, Rating, Resident, Role, Satisfaction, User
+from portal.models import Case, Delivery, Notification, Rating, Resident, Satisfaction, User
 from portal.models.base import AnySession
 from portal.services import case_actions, ratings
-from portal.services.guardians import valid_guardianships
+from portal.services.phone_accounts import open_phone_account, phone_account
 from portal.services.plans import delivery_of
-from portal.services.sla import local_zone
 from portal.services.workflow import ActionRefused
 
 #: The templates that ask for a rating: a resolved case, and a delivered service.
@@ -47,57 +46,9 @@ class PendingRating:
     delivery: Delivery | None = None
 
 
-def resident_account(session: AnySession, resident: Resident) -> User | None:
-    """The resident's own active user account, if they have one."""
-    return session.scalar(
-        select(User).where(
-            User.resident_id == resident.id, User.role == Role.RESIDENT, User.active.is_(True)
-        )
-    )
-
-
-def phone_rater(session: AnySession, resident: Resident, now: datetime) -> User | None:
-    """The account a rating from the resident's phone is given by, if there is one.
-
-    Their own account; else, when the number is a guardian's or agent's (a family phone), that
-    person's account while their grant is valid: the rating is then given as guardian.
-    """
-    own = resident_account(session, resident)
-    if own is not None or not resident.phone:
-        return own
-    holder = session.scalar(select(User).where(User.phone == resident.phone, User.active.is_(True)))
-    if holder is None:
-        return None
-    today = now.astimezone(local_zone()).date()
-    grants = valid_guardianships(session, holder, today)
-    return holder if any(g.resident_id == resident.id for g in grants) else None
-
-
-def _account_for(session: AnySession, resident: Resident, now: datetime) -> User | None:
-    """Open an account for a resident who answers by phone and has none (never a password).
-
-    Many residents only ever use SMS and calls; an account is what a rating is given by, and it
-    lets them sign in later with a code sent to the same phone. None when the number already
-    belongs to someone else who may not rate for them.
-    """
-    if not resident.phone or session.scalar(select(User.id).where(User.phone == resident.phone)):
-        return None
-    account = User(
-        phone=resident.phone,
-        name=resident.name,
-        role=Role.RESIDENT,
-        resident_id=resident.id,
-        language=resident.language,
-        created_at=now,
-    )
-    session.add(account)
-    session.flush()
-    return account
-
-
 def pending_rating(session: AnySession, resident: Resident, now: datetime) -> PendingRating | None:
     """The newest rating request sent to `resident` within `RATING_WINDOW` not yet answered."""
-    rater = phone_rater(session, resident, now)
+    rater = phone_account(session, resident, now)
     requests = session.scalars(
         select(Notification)
         .where(
@@ -120,7 +71,7 @@ def pending_for(session: AnySession, request: Notification, now: datetime) -> Pe
     resident = session.get(Resident, request.resident_id) if request.resident_id else None
     if resident is None or request.created_at < now - RATING_WINDOW:
         return None
-    return _still_open(session, resident, request, phone_rater(session, resident, now), now)
+    return _still_open(session, resident, request, phone_account(session, resident, now), now)
 
 
 def _still_open(
@@ -162,7 +113,7 @@ def rate_by_phone(
     `channel` is "sms" or "voice". Flushes; the caller commits.
     """
     level = LEVELS.get(digit.strip())
-    rater = pending.rater or _account_for(session, resident, now)
+    rater = pending.rater or open_phone_account(session, resident, now)
     if level is None or rater is None:
         return None
     try:

@@ -34,7 +34,7 @@ from portal.models import (
 from portal.models.base import AnySession
 from portal.services.access import visible_resident_ids
 from portal.services.notifications import notify_resident
-from portal.services.phone_ratings import _account_for, phone_rater
+from portal.services.phone_accounts import open_phone_account, phone_account
 from portal.services.plans import agree_to_plan
 
 DRAFT, AWAITING_AGREEMENT = PlanStatus.DRAFT, PlanStatus.AWAITING_AGREEMENT
@@ -469,7 +469,7 @@ def agree_from_phone(
     plan = plan_awaiting_agreement(session, resident.id)
     if plan is None:
         return None
-    agreed_by = phone_rater(session, resident, now) or _account_for(session, resident, now)
+    agreed_by = phone_account(session, resident, now) or open_phone_account(session, resident, now)
     if agreed_by is None:
         return None
     check(PlanAction.AGREE, agreed_by.role, plan.status)

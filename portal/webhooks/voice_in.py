@@ -26,8 +26,8 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from portal.extensions import db
 from portal.models import Case, CaseChannel, CaseType, InboundMessage, Resident
 from portal.services.cases import file_case
+from portal.services.phone_accounts import resident_account
 from portal.services.phone_pin import LOCK_FOR, PinCheck, check_pin, is_locked
-from portal.services.phone_ratings import resident_account
 from portal.services.phones import PhoneError, validate_phone
 from portal.services.status_line import spoken_date, status_sentences
 from portal.webhooks import bp
