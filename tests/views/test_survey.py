@@ -85,7 +85,11 @@ def records(world):
 
 
 def audits(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
 
 
 @pytest.mark.parametrize("role", ["village_worker", "township_officer", "county_staff"])
