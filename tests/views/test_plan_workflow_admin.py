@@ -108,7 +108,8 @@ def plan_of(world) -> Plan:
 
 
 def audits(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    return list(db.session.scalars(query))
 
 
 PLANNED = {
@@ -370,7 +371,8 @@ def test_who_may_take_each_step(client_request, world, step, who):
 
 
 def audits_all() -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("plan.%"))))
+    query = select(AuditEvent).where(AuditEvent.action.like("plan.%")).order_by(AuditEvent.id)
+    return list(db.session.scalars(query))
 
 
 @pytest.mark.parametrize("who", ROLES)
