@@ -191,9 +191,10 @@ class Stack:
         self.add_service(
             "web",
             [
-                str(BIN / "gunicorn"),
+                *(str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")),
                 *("-w", "2", "-b", f"127.0.0.1:{self.web_port}"),
-                *("--access-logfile", "-", "--timeout", "60"),
+                # No planned recycling: a web worker with a new PID here was replaced.
+                *("--max-requests", "0"),
                 "wsgi:app",
             ],
         )
@@ -294,6 +295,13 @@ class Stack:
             if job is not None and job_name in (job.func_name or "") and worker.pid in by_pid:
                 return by_pid[worker.pid], worker.pid, children(worker.pid)
         return None
+
+    def replace(self, name: str) -> Service:
+        """Start a service again under its name (as systemd would), now the expected one."""
+        old = self.services[name]
+        service = self.add_service(name, old.command)
+        self.expected[name] = service.pid
+        return service
 
     def kill(self, name: str) -> set[int]:
         """SIGKILL a service and its children (a worker's work horse first); their PIDs."""
