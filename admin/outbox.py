@@ -2,7 +2,9 @@
 
 Each row tells staff the whole life of a message: Twilio's last word and when it came, the
 error code, why it was not sent or failed (in plain words, not Twilio's codes), how many
-tries it took, and which message a fallback stands in for.
+tries it took, when the next one is due, and which message a fallback stands in for.
+Administrators also see delivery receipts that never matched a message (a second send of one
+message at the provider, or a receipt for a message we have no record of).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from admin import bp
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.jobs.periodic import NO_RECEIPT
-from portal.models import Notification, NotificationStatus
+from portal.models import Notification, NotificationStatus, Role
 from portal.services.access import notifications_for
 from portal.services.labels import SKIP_REASONS
+from portal.services.receipts import unmatched
 
 PAGE_SIZE = 100
 
@@ -75,4 +78,10 @@ def outbox() -> ResponseReturnValue:
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(PAGE_SIZE)
     ).all()
-    return render_template("admin/outbox.html", title=_("Outbox"), messages=messages, reason=reason)
+    # Receipts that matched no message belong to no area: only administrators see them.
+    strays = (
+        unmatched(db.session, now=datetime.now(UTC)) if current_user.role == Role.ADMIN else []
+    )
+    return render_template(
+        "admin/outbox.html", title=_("Outbox"), messages=messages, reason=reason, strays=strays
+    )

@@ -1,6 +1,12 @@
 """Messages per second through the whole notification pipeline: prints figures, asserts nothing.
 
-    .venv/bin/python bench/notifications.py [N] [--workers W]     (default 2000 messages, 2)
+    .venv/bin/python bench/notifications.py [N] [--workers W] [--paced P] [--rate R]
+    (defaults: 2000 messages, 2 workers; 30 paced messages at a long code's 1 per second)
+
+Two runs. First as a deployment would: the per-sender limit on (TWILIO_SENDS_PER_SECOND
+unset means a long code's 1/s; --rate sets it, as for a short code or a Messaging Service),
+P messages: the rate printed should be the limit, and no two sends closer than 1/limit.
+Then the pipeline's own ceiling: N messages with the limit out of the way.
 
 The real components end to end: PostgreSQL (BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/wenxu_bench, dropped and made afresh), Redis (BENCH_REDIS_URL,
@@ -59,8 +65,8 @@ def fresh_database(url: str) -> None:
     engine.dispose()
 
 
-def environment(twilio_url: str) -> dict[str, str]:
-    return {
+def environment(twilio_url: str, rate: str | None) -> dict[str, str]:
+    env = {
         **os.environ,
         "WENXU_ENV": "development",
         "FLASK_APP": "wsgi.py",
@@ -71,17 +77,39 @@ def environment(twilio_url: str) -> dict[str, str]:
         "TWILIO_AUTH_TOKEN": "bench-token",
         "TWILIO_FROM_NUMBER": "+15005550006",
         "TWILIO_API_BASE_URL": twilio_url,
-        "TWILIO_SENDS_PER_SECOND": "100000",  # the bench measures us, not a carrier's limit
         "PUBLIC_BASE_URL": "https://wenxu.example",
         "LOG_LEVEL": "WARNING",
     }
+    env.pop("TWILIO_SENDS_PER_SECOND", None)
+    if rate is not None:
+        env["TWILIO_SENDS_PER_SECOND"] = rate
+    return env
 
 
-def main(count: int, workers: int) -> None:
+def main(count: int, workers: int, paced: int, rate: str | None) -> None:
+    limit = f"{rate}/s" if rate else "1/s, a long code's default"
+    sent, elapsed, posted, closest = run(paced, workers, rate)
+    print(  # noqa: T201
+        f"paced as deployed (limit {limit}): {paced} messages, {workers} RQ workers\n"
+        f"  {sent} sent in {elapsed:.2f} s: {sent / elapsed:.2f} messages/s\n"
+        f"  {posted} sends to Twilio, never closer than {closest:.3f} s apart"
+    )
+    sent, elapsed, posted, _ = run(count, workers, "100000")
+    print(  # noqa: T201
+        f"the pipeline's ceiling (limit off): {count} messages, {workers} RQ workers, "
+        "PostgreSQL, fake Twilio on loopback\n"
+        f"  {sent} sent in {elapsed:.2f} s: {sent / elapsed:.0f} messages/s (goal: 200/s)\n"
+        f"  Twilio received {posted} messages (one per row: {posted == count})\n"
+        f"  workers' log: {LOG}"
+    )
+
+
+def run(count: int, workers: int, rate: str | None) -> tuple[int, float, int, float]:
+    """One run: (sent, seconds, sends Twilio received, the shortest gap between two sends)."""
     fresh_database(DATABASE)
     Redis.from_url(REDIS).flushdb()
     fake = fake_twilio.start()
-    env = environment(fake.url)
+    env = environment(fake.url, rate)
     os.environ.update(env)
     app = create_app(config_from_env(env))
     with app.app_context():
@@ -123,8 +151,7 @@ def main(count: int, workers: int) -> None:
                         created_at=datetime.now(UTC),
                     )
                 db.session.commit()
-            queued = time.perf_counter() - started
-            sent = _wait_for_all(count)
+            sent = _wait_for_all(count, limit=max(120.0, count * 1.5))
             elapsed = time.perf_counter() - started
         finally:
             for process in processes:
@@ -133,14 +160,9 @@ def main(count: int, workers: int) -> None:
                 process.wait(timeout=30)
             log.close()
             fake.stop()
-    posted = sum(1 for r in fake.requests if r["path"].endswith("/Messages.json"))
-    print(  # noqa: T201
-        f"{count} messages, {workers} RQ workers, PostgreSQL, fake Twilio on loopback\n"
-        f"  rows written and jobs enqueued in {queued:.2f} s ({count / queued:.0f}/s)\n"
-        f"  {sent} sent in {elapsed:.2f} s: {sent / elapsed:.0f} messages/s (goal: 200/s)\n"
-        f"  Twilio received {posted} messages (one per row: {posted == count})\n"
-        f"  workers' log: {LOG}"
-    )
+    posts = sorted(e["at"] for e in fake.log if e["method"] == "POST")
+    closest = min((b - a for a, b in zip(posts, posts[1:], strict=False)), default=0.0)
+    return sent, elapsed, len(posts), closest
 
 
 def _wait_for_all(count: int, limit: float = 120.0) -> int:
@@ -163,5 +185,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", nargs="?", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--paced", type=int, default=30, help="messages in the paced run")
+    parser.add_argument("--rate", default=None, help="TWILIO_SENDS_PER_SECOND of the paced run")
     arguments = parser.parse_args()
-    main(arguments.count, arguments.workers)
+    main(arguments.count, arguments.workers, arguments.paced, arguments.rate)

@@ -16,6 +16,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-secret-never-use-in-production"  # noqa: S105 - documented dev default
 
 
+def _float_or_none(value: str | None) -> float | None:
+    return float(value) if value not in (None, "") else None
+
+
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -46,8 +50,20 @@ class BaseConfig:
         self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
         # Twilio's REST base; a proxy or a test server can stand there.
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
-        # Sends per second per sender (number or Messaging Service), shared by all workers.
-        self.TWILIO_SENDS_PER_SECOND = float(env.get("TWILIO_SENDS_PER_SECOND", "10"))
+        # Texts per second per sender (number or Messaging Service), shared by all workers;
+        # unset, a long code's 1/s (a short code or a Messaging Service must say its own).
+        self.TWILIO_SENDS_PER_SECOND = _float_or_none(env.get("TWILIO_SENDS_PER_SECOND"))
+        # Calls placed per second (Twilio's default for an account is 1).
+        self.TWILIO_CALLS_PER_SECOND = float(env.get("TWILIO_CALLS_PER_SECOND", "1"))
+        # How long a request to Twilio may take before it counts as ambiguous.
+        self.TWILIO_TIMEOUT_SECONDS = float(env.get("TWILIO_TIMEOUT_SECONDS", "10"))
+        # Retries: how long a message keeps being tried before its fallback chain starts, the
+        # back-off's first step and ceiling, and how long an ambiguous send waits for its receipt
+        # before Twilio's own lists are asked whether it went.
+        self.MESSAGE_RETRY_HOURS = float(env.get("MESSAGE_RETRY_HOURS", "6"))
+        self.MESSAGE_RETRY_BASE_SECONDS = float(env.get("MESSAGE_RETRY_BASE_SECONDS", "30"))
+        self.MESSAGE_RETRY_CAP_SECONDS = float(env.get("MESSAGE_RETRY_CAP_SECONDS", "900"))
+        self.MESSAGE_RECONCILE_SECONDS = float(env.get("MESSAGE_RECONCILE_SECONDS", "60"))
         # Where Twilio reaches our webhooks (status callbacks), e.g. https://wenxu.example.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "").rstrip("/")
         # The hotline replies and the phone status line give to people we cannot help by phone.
@@ -61,6 +77,12 @@ class BaseConfig:
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Redis down: count in this process's memory (logged) rather than refuse sign-in; a
+        # quick timeout so a Redis that does not answer cannot hold a sign-in up.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_STORAGE_OPTIONS = (
+            {"socket_connect_timeout": 2, "socket_timeout": 2} if self.REDIS_URL else {}
+        )
         # Signed-in sessions end after this long without a request (warning 2 minutes before).
         self.PERMANENT_SESSION_LIFETIME = timedelta(
             minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))
@@ -70,6 +92,16 @@ class BaseConfig:
         self.IMPORT_FOLDER = env.get("IMPORT_FOLDER") or str(instance / "imports")
         # Households sampled per township per month by supervision (督查).
         self.SUPERVISION_SAMPLE_SIZE = int(env.get("SUPERVISION_SAMPLE_SIZE", "30"))
+        # Messages: a `created` one without a hold this old was never queued and is queued
+        # again; a `sending` one this old lost its worker; /healthz/messages fails when a due
+        # message has waited longer than MESSAGES_HEALTH_MAX_AGE_SECONDS.
+        self.MESSAGE_STUCK_SECONDS = int(env.get("MESSAGE_STUCK_SECONDS", "120"))
+        self.MESSAGE_SENDING_TIMEOUT_SECONDS = int(
+            env.get("MESSAGE_SENDING_TIMEOUT_SECONDS", "300")
+        )
+        self.MESSAGES_HEALTH_MAX_AGE_SECONDS = int(
+            env.get("MESSAGES_HEALTH_MAX_AGE_SECONDS", "600")
+        )
 
     # Fixed settings (not from the environment).
     PROJECT_ROOT = PROJECT_ROOT
@@ -97,6 +129,13 @@ class BaseConfig:
         ]
         if not (self.TWILIO_FROM_NUMBER or self.TWILIO_MESSAGING_SERVICE_SID):
             found.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set")
+        elif self.TWILIO_SENDS_PER_SECOND is None and not long_code(
+            self.TWILIO_FROM_NUMBER, self.TWILIO_MESSAGING_SERVICE_SID
+        ):
+            found.append(
+                "TWILIO_SENDS_PER_SECOND must be set for a short code or a Messaging Service "
+                "(a long code's 1 per second is the default)"
+            )
         return found
 
 
@@ -154,6 +193,12 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> BaseConfig:
     except KeyError:
         raise RuntimeError(f"WENXU_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
     return cls(env)
+
+
+def long_code(from_number: str, messaging_service_sid: str) -> bool:
+    """Whether texts come from an ordinary phone number (not a short code or a service)."""
+    digits = from_number.lstrip("+")
+    return not messaging_service_sid and len(digits) > 8
 
 
 def _normalise_db_url(url: str) -> str:

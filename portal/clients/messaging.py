@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import uuid
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, current_app
 
@@ -20,13 +22,39 @@ log = logging.getLogger(__name__)
 class ProviderError(Exception):
     """A send that failed; `retryable` says whether trying again may help.
 
-    `code` is the provider's own error code, kept on the message for the outbox.
+    `code` is the provider's own error code, kept on the message for the outbox;
+    `retry_after` the seconds the provider asked us to wait (HTTP Retry-After), if it did.
     """
 
-    def __init__(self, message: str, *, retryable: bool, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.code = code
+        self.retry_after = retry_after
+
+
+class AmbiguousSend(ProviderError):
+    """The request may have reached the provider (no answer, a dropped connection, a 5xx):
+    the message may have gone, so it is looked for before it is ever sent again."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, retryable=True, code=code)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A message or call the provider holds: its reference, its status, when it was made."""
+
+    ref: str
+    status: str
+    created_at: datetime
 
 
 class MessagingClient(ABC):
@@ -39,9 +67,17 @@ class MessagingClient(ABC):
         """Who the messages come from, as the per-sender rate limit counts them."""
         return self.name
 
+    @property
+    def call_sender(self) -> str:
+        """Who calls come from, as the per-sender call rate counts them."""
+        return self.sender
+
     @abstractmethod
-    def send_sms(self, to: str, body: str) -> str:
-        """Send a text message; returns the provider's reference."""
+    def send_sms(self, to: str, body: str, *, notification_id: int | None = None) -> str:
+        """Send a text message; returns the provider's reference.
+
+        `notification_id` goes into the receipt address, so every receipt names its message.
+        """
 
     @abstractmethod
     def place_call(
@@ -52,6 +88,14 @@ class MessagingClient(ABC):
         With `notification_id`, the call is driven by our voice webhooks (keypad answers, the
         stored text); without it (a sign-in code, never stored), `text` is read as it is.
         """
+
+    def find_sent(self, channel: str, to: str, body: str, since: datetime) -> list[Found]:
+        """Messages (`sms`) with this body or calls (`voice`) to `to` made since `since`.
+
+        After an ambiguous try this is how a send learns whether the first one went; a
+        provider without lists (the console, which never fails) finds nothing.
+        """
+        return []
 
 
 class ConsoleClient(MessagingClient):
@@ -67,7 +111,7 @@ class ConsoleClient(MessagingClient):
     def __init__(self, show_content: bool = False) -> None:
         self.show_content = show_content
 
-    def send_sms(self, to: str, body: str) -> str:
+    def send_sms(self, to: str, body: str, *, notification_id: int | None = None) -> str:
         self._log("console sms to %s: %s", to, body)
         return f"console-{uuid.uuid4().hex[:16]}"
 
@@ -99,6 +143,7 @@ def init_app(app: Flask) -> None:
             messaging_service_sid=app.config["TWILIO_MESSAGING_SERVICE_SID"],
             public_base_url=app.config["PUBLIC_BASE_URL"],
             api_base_url=app.config["TWILIO_API_BASE_URL"],
+            timeout=app.config["TWILIO_TIMEOUT_SECONDS"],
         )
         return
     production = app.config["CONFIG_OBJECT"].ENV_NAME == "production"

@@ -4,16 +4,21 @@ It speaks to Twilio through the official `twilio` SDK. `TWILIO_API_BASE_URL` rep
 `https://api.twilio.com` in every request, so a proxy, or the fake Twilio server the tests start
 on 127.0.0.1, can stand in for Twilio while the SDK and this code run unchanged.
 
+Every message and call carries our notification id in its status callback address, so each
+receipt names its message even before the send's own answer has come back.
+
 Failures are classified for the deliver job (Twilio's error codes and HTTP statuses):
 - 21610 (the recipient replied STOP): `OptedOut`, never retried;
-- 429 and 5xx, and a connection that never reached Twilio: retryable;
-- a read timeout: ambiguous (the message may have gone): `AmbiguousSend`, reconciled against
-  Twilio's message list before any resend;
+- 429: retryable, after the `Retry-After` Twilio gives; a connection never made: retryable;
+- whenever the request may have reached Twilio (a read timeout, a connection dropped after the
+  request was written, a 5xx): `AmbiguousSend`, looked for in Twilio's lists before any resend;
 - any other 4xx: permanent.
 """
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -22,8 +27,9 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from portal.clients.messaging import MessagingClient, ProviderError
+from portal.clients.messaging import AmbiguousSend, Found, MessagingClient, ProviderError
 
 TWILIO_API = "https://api.twilio.com"
 OPTED_OUT_CODE = 21610
@@ -32,6 +38,10 @@ SMS_VALIDITY_SECONDS = 4 * 60 * 60
 #: Twilio's voices by our language (Polly voices read Mandarin and English well, slowly).
 VOICES = {"zh_CN": ("cmn-CN", "Polly.Zhiyu"), "en": ("en-GB", "Polly.Amy")}
 TIMEOUT_SECONDS = 10
+#: What a call's status callback reports: every step, so a placed call is known at once.
+CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
+#: How many of a number's most recent messages or calls are searched for a lost answer.
+LOOKBACK = 50
 
 
 class OptedOut(ProviderError):
@@ -41,13 +51,6 @@ class OptedOut(ProviderError):
         super().__init__(message, retryable=False, code=str(OPTED_OUT_CODE))
 
 
-class AmbiguousSend(ProviderError):
-    """The request went out but no answer came back: the message may have been sent."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retryable=True)
-
-
 class BaseUrlHttpClient(TwilioHttpClient):
     """Sends every request to `base_url` instead of Twilio's own address."""
 
@@ -55,13 +58,28 @@ class BaseUrlHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
 
+        # The last answer's headers, per thread: the SDK's exceptions drop them, and a 429's
+        # Retry-After is Twilio telling us when to come back.
+        self.answers = threading.local()
+
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.base_url != TWILIO_API:
             for prefix in (TWILIO_API, "https://api.us1.twilio.com"):
                 if url.startswith(prefix):
                     url = self.base_url + url[len(prefix) :]
                     break
-        return super().request(method, url, *args, **kwargs)
+        self.answers.headers = {}
+        response = super().request(method, url, *args, **kwargs)
+        self.answers.headers = response.headers or {}
+        return response
+
+    def retry_after(self) -> float | None:
+        """The seconds the last answer on this thread asked us to wait, if it said."""
+        value = getattr(self.answers, "headers", {}).get("Retry-After")
+        try:
+            return max(0.0, float(value)) if value is not None else None
+        except ValueError:  # an HTTP date: Twilio sends seconds, so this is not Twilio
+            return None
 
 
 def twiml_say(text: str, language: str) -> str:
@@ -93,8 +111,8 @@ class TwilioClient(MessagingClient):
         api_base_url: str = TWILIO_API,
         timeout: float = TIMEOUT_SECONDS,
     ) -> None:
-        http = BaseUrlHttpClient(api_base_url, timeout)
-        self.client = Client(account_sid, auth_token, http_client=http)
+        self.http = BaseUrlHttpClient(api_base_url, timeout)
+        self.client = Client(account_sid, auth_token, http_client=self.http)
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.public_base_url = public_base_url.rstrip("/")
@@ -103,17 +121,27 @@ class TwilioClient(MessagingClient):
     def sender(self) -> str:
         return self.messaging_service_sid or self.from_number
 
+    @property
+    def call_sender(self) -> str:
+        return self.from_number
+
     def _callback(self, path: str) -> str | None:
         return f"{self.public_base_url}{path}" if self.public_base_url else None
 
-    def send_sms(self, to: str, body: str) -> str:
+    def _status_callback(self, notification_id: int | None) -> dict[str, Any]:
+        path = "/webhooks/twilio/status"
+        if notification_id is not None:
+            path += f"/{notification_id}"
+        callback = self._callback(path)
+        return {"status_callback": callback} if callback else {}
+
+    def send_sms(self, to: str, body: str, *, notification_id: int | None = None) -> str:
         sender: dict[str, Any] = (
             {"messaging_service_sid": self.messaging_service_sid}
             if self.messaging_service_sid
             else {"from_": self.from_number}
         )
-        callback = self._callback("/webhooks/twilio/status")
-        extra = {"status_callback": callback} if callback else {}
+        extra = self._status_callback(notification_id)
         message = self._call(
             lambda: self.client.messages.create(
                 to=to, body=body, validity_period=SMS_VALIDITY_SECONDS, **sender, **extra
@@ -124,8 +152,9 @@ class TwilioClient(MessagingClient):
     def place_call(
         self, to: str, text: str, language: str, *, notification_id: int | None = None
     ) -> str:
-        callback = self._callback("/webhooks/twilio/status")
-        extra: dict[str, Any] = {"status_callback": callback} if callback else {}
+        extra = self._status_callback(notification_id)
+        if extra:
+            extra["status_callback_event"] = CALL_EVENTS
         voice_url = self._callback(f"/webhooks/twilio/voice/out/{notification_id}")
         if notification_id is not None and voice_url:
             # Twilio asks the webhook what to say once it knows who (or what) answered.
@@ -139,34 +168,56 @@ class TwilioClient(MessagingClient):
         )
         return str(call.sid)
 
-    def sent_to_since(self, to: str, body: str, since: Any) -> str | None:
-        """The sid of a message with this body already sent to `to` since `since`, if any.
+    def find_sent(self, channel: str, to: str, body: str, since: datetime) -> list[Found]:
+        """What Twilio holds for `to` since `since`: texts with this body, or our calls.
 
-        Twilio's Messages API has no idempotency key: after an ambiguous timeout, this is how
-        the deliver job learns whether the first try went out before it sends again.
+        Not filtered on the date sent: a message Twilio still holds as queued has none, and
+        it went all the same. Newest first, as Twilio lists them.
         """
-        messages = self._call(
-            lambda: self.client.messages.list(to=to, date_sent_after=since, limit=50)
-        )
-        for message in messages:
-            if message.body == body:
-                return str(message.sid)
-        return None
+        if channel == "voice":
+            calls = self._call(lambda: self.client.calls.list(to=to, limit=LOOKBACK))
+            return [
+                Found(str(c.sid), str(c.status), c.date_created)
+                for c in calls
+                if c.date_created is not None
+                and c.date_created >= since
+                and getattr(c, "_from", None) in (None, self.from_number)
+            ]
+        messages = self._call(lambda: self.client.messages.list(to=to, limit=LOOKBACK))
+        return [
+            Found(str(m.sid), str(m.status), m.date_created)
+            for m in messages
+            if m.body == body and m.date_created is not None and m.date_created >= since
+        ]
 
-    @staticmethod
-    def _call(request: Any) -> Any:
+    def _call(self, request: Any) -> Any:
         try:
             return request()
         except TwilioRestException as error:
+            code = str(error.code) if error.code is not None else None
+            text = f"twilio {error.status} {error.code}: {error.msg}"
             if error.code == OPTED_OUT_CODE:
                 raise OptedOut(f"twilio {error.code}: {error.msg}") from error
-            retryable = error.status == 429 or error.status >= 500
-            raise ProviderError(
-                f"twilio {error.status} {error.code}: {error.msg}",
-                retryable=retryable,
-                code=str(error.code) if error.code is not None else None,
-            ) from error
+            if error.status >= 500:
+                raise AmbiguousSend(text, code=code) from error
+            if error.status == 429:
+                raise ProviderError(
+                    text, retryable=True, code=code, retry_after=self.http.retry_after()
+                ) from error
+            raise ProviderError(text, retryable=False, code=code) from error
         except requests.exceptions.ReadTimeout as error:
             raise AmbiguousSend(f"twilio read timeout: {error}") from error
         except requests.exceptions.RequestException as error:
-            raise ProviderError(f"twilio unreachable: {error}", retryable=True) from error
+            if _never_connected(error):
+                raise ProviderError(f"twilio unreachable: {error}", retryable=True) from error
+            raise AmbiguousSend(f"twilio connection lost: {error}") from error
+
+
+def _never_connected(error: requests.exceptions.RequestException) -> bool:
+    """Whether the request surely never reached Twilio (no connection was ever made)."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
@@ -30,9 +31,11 @@ from portal.models import ImportRun, MessageChannel, Notification, NotificationS
 
 log = logging.getLogger(__name__)
 S = NotificationStatus
-#: A `created` row without a hold this old was never picked up: the queue was down.
+#: The defaults of two settings the sweeps read at run time (see `_setting`):
+#: MESSAGE_STUCK_SECONDS, a `created` row without a hold this old was never picked up (the
+#: queue was down); MESSAGE_SENDING_TIMEOUT_SECONDS, a `sending` row this old lost its worker
+#: mid-send (a send takes seconds).
 STUCK_AFTER = timedelta(minutes=2)
-#: A `sending` row this old lost its worker mid-send (a send takes seconds).
 SENDING_STUCK_AFTER = timedelta(minutes=5)
 #: Twilio drops an SMS it could not deliver within the validity period; its final receipt
 #: follows within minutes, so silence after this long means the receipt is lost.
@@ -46,9 +49,9 @@ BATCH = 500
 
 def requeue_stuck() -> int:
     """Send again messages still `created` with no hold: their job was lost (queue down)."""
-    now = datetime.now(UTC)
+    stuck_before = datetime.now(UTC) - _setting("MESSAGE_STUCK_SECONDS")
     return _requeue(
-        and_(Notification.send_after.is_(None), Notification.created_at <= now - STUCK_AFTER)
+        and_(Notification.send_after.is_(None), Notification.created_at <= stuck_before)
     )
 
 
@@ -60,6 +63,39 @@ def send_deferred() -> int:
 def requeue_notifications() -> int:
     """Both sweeps of `created` rows at once (what an operator wants after an outage)."""
     return requeue_stuck() + send_deferred()
+
+
+def requeue_unsent() -> int:
+    """Send every `created` message that is due now, however new (after a Redis outage).
+
+    The scheduler enqueues this on its first tick after Redis failed: messages filed meanwhile
+    (and jobs lost with a restarted Redis) go out at once instead of after the stuck threshold.
+    A row queued twice is sent once (`deliver` claims its rows).
+    """
+    from portal.jobs.deliver import deliver_many
+
+    now = datetime.now(UTC)
+    due = or_(Notification.send_after.is_(None), Notification.send_after <= now)
+    total, after_id = 0, 0
+    while True:
+        ids = db.session.scalars(
+            select(Notification.id)
+            .where(Notification.status == S.CREATED, due, Notification.id > after_id)
+            .order_by(Notification.id)
+            .limit(BATCH)
+        ).all()
+        for notification_id in ids:
+            after_commit_batched(db.session, QUEUE_NOTIFY, deliver_many, notification_id)
+        db.session.commit()
+        total += len(ids)
+        if len(ids) < BATCH:
+            return total
+        after_id = ids[-1]
+
+
+def _setting(name: str) -> timedelta:
+    """A duration setting in seconds (portal/config.py), read when the sweep runs."""
+    return timedelta(seconds=current_app.config[name])
 
 
 def _requeue(condition: ColumnElement[bool]) -> int:
@@ -109,6 +145,15 @@ def time_out_receipts() -> int:
     return len(rows)
 
 
+def apply_kept_receipts() -> int:
+    """Apply receipts that came before their message had its reference (services.receipts)."""
+    from portal.services.receipts import apply_kept
+
+    applied = apply_kept(db.session, now=datetime.now(UTC))
+    db.session.commit()
+    return applied
+
+
 def _sent_before(channel: MessageChannel, moment: datetime) -> ColumnElement[bool]:
     return and_(Notification.channel == channel, Notification.sent_at <= moment)
 
@@ -120,15 +165,14 @@ def reclaim_interrupted_sends() -> int:
     mark) and sends only if it does not. The hold keeps a send that is merely slow from
     being raced by a second one.
     """
-    from portal.jobs.deliver import AMBIGUOUS
+    from portal.jobs.send_results import AMBIGUOUS
 
     now = datetime.now(UTC)
-    started = func.coalesce(
-        Notification.status_at, Notification.send_after, Notification.created_at
-    )
+    started = func.coalesce(Notification.claimed_at, Notification.created_at)
+    timeout = _setting("MESSAGE_SENDING_TIMEOUT_SECONDS")
     rows = db.session.scalars(
         select(Notification)
-        .where(Notification.status == S.SENDING, started <= now - SENDING_STUCK_AFTER)
+        .where(Notification.status == S.SENDING, started <= now - timeout)
         .order_by(Notification.id)
         .limit(BATCH)
         .with_for_update(skip_locked=True)
@@ -136,7 +180,7 @@ def reclaim_interrupted_sends() -> int:
     for row in rows:
         row.status = S.CREATED
         row.last_error = AMBIGUOUS + "the worker stopped during the send"
-        row.send_after = now + STUCK_AFTER
+        row.send_after = now + _setting("MESSAGE_STUCK_SECONDS")
     db.session.commit()
     if rows:
         log.warning("interrupted sends reclaimed", extra={"count": len(rows)})
@@ -197,6 +241,7 @@ PERIODIC_JOBS: tuple[Callable[[], int], ...] = (
     reclaim_interrupted_sends,
     requeue_stuck,
     send_deferred,
+    apply_kept_receipts,
     time_out_receipts,
     resume_imports,
     forget_old_drafts,

@@ -25,6 +25,7 @@ from portal.models.notification import (
     MessageChannel,
     Notification,
     NotificationStatus,
+    ProviderReceipt,
 )
 from portal.models.plan import Delivery, ItemStatus, Plan, PlanItem, PlanPart, PlanStatus
 from portal.models.rating import GivenAs, Rating, Satisfaction
@@ -84,6 +85,7 @@ __all__ = [
     "PlanItem",
     "PlanPart",
     "PlanStatus",
+    "ProviderReceipt",
     "Rating",
     "Relationship",
     "Resident",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, CreatedMixin, IdMixin, str_enum
@@ -66,10 +66,33 @@ class Notification(IdMixin, CreatedMixin, Base):
     provider_status: Mapped[str | None] = mapped_column(String(24))
     error_code: Mapped[str | None] = mapped_column(String(16))
     status_at: Mapped[datetime | None]
+    # When the current try began (the row was claimed): a `sending` row this old lost its worker.
+    claimed_at: Mapped[datetime | None]
     # The next step of the fallback chain points back to the message it stands in for.
     fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"), index=True)
     # An urgent case may send during quiet hours; who decided it is in the audit log.
     override_quiet_hours: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class ProviderReceipt(IdMixin, CreatedMixin, Base):
+    """A delivery receipt that matched no message when it came, kept until one claims it.
+
+    A receipt names our message in its callback URL; one that does not (a message sent before
+    callbacks carried the id) or that names another send of the message (a duplicate at the
+    provider) waits here: the receipt sweep applies it once a message has its reference, and
+    the staff outbox lists what never matched.
+    """
+
+    __tablename__ = "provider_receipt"
+    __table_args__ = (UniqueConstraint("provider_ref", "raw_status"),)
+
+    provider_ref: Mapped[str] = mapped_column(String(64))  # indexed by the unique constraint
+    kind: Mapped[str] = mapped_column(String(8))  # sms, call
+    raw_status: Mapped[str] = mapped_column(String(24))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    # The message the callback URL named, if any (not a foreign key: the URL is Twilio's word).
+    named_id: Mapped[int | None]
+    applied_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class InboundMessage(IdMixin, CreatedMixin, Base):

@@ -1,10 +1,12 @@
-"""A per-sender send rate limit: a token bucket in Redis, shared by every worker.
+"""A per-sender send rate: a token bucket in Redis, shared by every worker.
 
 Twilio queues what a number or Messaging Service sends beyond its rate and then drops what
-waited too long (or answers 429), so the workers pace themselves: each send takes one token
-from its sender's bucket, which refills at `TWILIO_SENDS_PER_SECOND` and holds as many (the
-burst). The refill and the take happen in one Lua script, so two workers can never both take
-the last token. Without Redis (inline mode, one process) there is nothing to share and no limit.
+waited too long (or answers 429), so the workers pace themselves on the wire: each provider
+call takes one token from its sender's bucket right before it is made. The bucket refills at
+the sender's rate and holds one token, so sends are spaced evenly and never burst past the
+rate, however many workers and threads share it. The refill and the take happen in one Lua
+script, so two workers can never both take the last token. Without Redis (inline mode, one
+process) there is nothing to share and no limit.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ return wait
 
 def take(redis: Redis, sender: str, rate: float, now: float) -> float:
     """Take a token for `sender` at `now` (epoch seconds): 0, or seconds until one is free."""
-    burst = max(1.0, rate)
+    burst = 1.0
     wait_ms = redis.eval(TAKE, 1, KEY_PREFIX + sender, str(rate), str(burst), repr(now))
     return int(wait_ms) / 1000  # type: ignore[arg-type]
 

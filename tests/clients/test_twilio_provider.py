@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from portal.clients.messaging import ProviderError
-from portal.clients.twilio_provider import AmbiguousSend, OptedOut, TwilioClient
+from portal.clients.messaging import AmbiguousSend, ProviderError
+from portal.clients.twilio_provider import OptedOut, TwilioClient
 from portal.config import TestingConfig as Config
 from portal.extensions import db
 from portal.jobs.deliver import deliver
@@ -42,13 +42,13 @@ def _client(fake: fake_twilio.FakeTwilio, **kw) -> TwilioClient:
 
 
 def test_an_sms_goes_with_a_validity_period_and_a_status_callback(fake):
-    sid = _client(fake).send_sms(TO, "问需：已收到您的投诉。")
+    sid = _client(fake).send_sms(TO, "问需：已收到您的投诉。", notification_id=42)
     [request] = fake.requests
     assert request["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
     form = request["form"]
     assert form["To"] == TO and form["Body"] == "问需：已收到您的投诉。"
     assert form["From"] == "+15005550006" and form["ValidityPeriod"] == "14400"
-    assert form["StatusCallback"] == "https://wenxu.example/webhooks/twilio/status"
+    assert form["StatusCallback"] == "https://wenxu.example/webhooks/twilio/status/42"
     assert sid == fake.messages[0]["sid"] and sid.startswith("SM")
 
 
@@ -59,15 +59,21 @@ def test_a_messaging_service_sends_instead_of_a_number(fake):
 
 
 @pytest.mark.parametrize(
-    ("status", "code", "retryable"),
-    [(429, 20429, True), (500, 20500, True), (503, None, True), (400, 21211, False)],
+    ("status", "code", "retryable", "ambiguous"),
+    [
+        (429, 20429, True, False),  # refused before anything was made
+        (500, 20500, True, True),  # Twilio's own trouble: the message may have been made
+        (503, None, True, True),
+        (400, 21211, False, False),
+    ],
 )
-def test_errors_are_classified(fake, status, code, retryable):
+def test_errors_are_classified(fake, status, code, retryable, ambiguous):
     fake.fail_next(status, code)
     with pytest.raises(ProviderError) as raised:
         _client(fake).send_sms(TO, "hi")
     assert raised.value.retryable is retryable
-    assert not isinstance(raised.value, OptedOut | AmbiguousSend)
+    assert isinstance(raised.value, AmbiguousSend) is ambiguous
+    assert not isinstance(raised.value, OptedOut)
 
 
 def test_a_recipient_who_replied_stop_is_opted_out_not_retried(fake):
@@ -83,8 +89,33 @@ def test_a_read_timeout_is_ambiguous_and_the_list_shows_the_message_went(fake):
     since = datetime.now(UTC) - timedelta(minutes=5)
     with pytest.raises(AmbiguousSend):
         client.send_sms(TO, "问需：第一次")
-    assert client.sent_to_since(TO, "问需：第一次", since) == fake.messages[0]["sid"]
-    assert client.sent_to_since(TO, "问需：别的内容", since) is None
+    [found] = client.find_sent("sms", TO, "问需：第一次", since)
+    assert found.ref == fake.messages[0]["sid"] and found.status == "queued"  # not sent yet
+    assert client.find_sent("sms", TO, "问需：别的内容", since) == []
+    assert client.find_sent("sms", TO, "问需：第一次", datetime.now(UTC) + timedelta(hours=1)) == []
+
+
+def test_a_timed_out_call_is_found_in_the_call_list(fake):
+    fake.stall_next(1.5)
+    client = _client(fake, timeout=0.5)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    with pytest.raises(AmbiguousSend):
+        client.place_call(TO, "你好", "zh_CN", notification_id=7)
+    [found] = client.find_sent("voice", TO, "", since)
+    assert found.ref == fake.calls[0]["sid"]
+
+
+def test_a_connection_dropped_after_the_request_was_written_is_ambiguous(fake):
+    fake.drop_next(store=True)
+    with pytest.raises(AmbiguousSend):
+        _client(fake).send_sms(TO, "hi")
+
+
+def test_a_429_says_when_to_come_back(fake):
+    fake.fail_next(429, 20429, retry_after=7)
+    with pytest.raises(ProviderError) as raised:
+        _client(fake).send_sms(TO, "hi")
+    assert raised.value.retry_after == 7
 
 
 def test_twilio_out_of_reach_is_retryable(fake):
@@ -110,7 +141,8 @@ def test_a_stored_message_is_called_through_the_voice_webhook(fake):
     _client(fake).place_call(TO, "Hello", "en", notification_id=42)
     form = fake.requests[0]["form"]
     assert form["Url"] == "https://wenxu.example/webhooks/twilio/voice/out/42"
-    assert form["StatusCallback"] == "https://wenxu.example/webhooks/twilio/status"
+    assert form["StatusCallback"] == "https://wenxu.example/webhooks/twilio/status/42"
+    assert fake.calls[0]["events"] == ["initiated", "ringing", "answered", "completed"]
     assert "Twiml" not in form and form["MachineDetection"] == "DetectMessageEnd"
 
 
@@ -165,9 +197,10 @@ def test_a_timed_out_send_that_did_not_go_is_sent_once_more(fake, through_twilio
 
 
 def test_a_busy_twilio_is_tried_again_later(fake, through_twilio):
-    fake.fail_next(429, 20429)
+    fake.fail_next(429, 20429, retry_after=120)
     row = _acknowledge()
     assert row.status == NotificationStatus.CREATED and "429" in row.last_error
+    assert row.send_after - datetime.now(UTC) > timedelta(seconds=115)  # as Twilio asked
     with time_machine.travel(row.send_after + timedelta(seconds=1)):
         deliver(row.id)
     db.session.expire_all()
@@ -195,3 +228,24 @@ def test_twilio_needs_its_settings():
         "PUBLIC_BASE_URL": "https://wenxu.example",
     }
     assert Config(complete).problems() == []
+
+
+@pytest.mark.parametrize(
+    ("sender", "problem"),
+    [
+        ({"TWILIO_FROM_NUMBER": "+15005550006"}, False),  # a long code: 1 per second
+        ({"TWILIO_FROM_NUMBER": "95588"}, True),  # a short code says its own rate
+        ({"TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}, True),
+        ({"TWILIO_FROM_NUMBER": "95588", "TWILIO_SENDS_PER_SECOND": "100"}, False),
+    ],
+)
+def test_the_send_rate_must_be_given_unless_the_sender_is_a_long_code(sender, problem):
+    settings = {
+        "MESSAGING_PROVIDER": "twilio",
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": "secret",
+        "PUBLIC_BASE_URL": "https://wenxu.example",
+        **sender,
+    }
+    problems = Config(settings).problems()
+    assert any("TWILIO_SENDS_PER_SECOND" in p for p in problems) is problem

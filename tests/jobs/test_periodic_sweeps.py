@@ -129,6 +129,7 @@ def test_the_scheduler_runs_every_sweep_by_name():
         "reclaim_interrupted_sends",
         "requeue_stuck",
         "send_deferred",
+        "apply_kept_receipts",
         "time_out_receipts",
         "resume_imports",
         "forget_old_drafts",

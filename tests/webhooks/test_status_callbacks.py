@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import MessageChannel, Notification, NotificationStatus
+from portal.jobs import periodic
+from portal.models import MessageChannel, Notification, NotificationStatus, ProviderReceipt, Role
 from portal.models.notification import CallBack
-from tests.factories import create_resident
+from portal.services.receipts import UNMATCHED_AFTER, unmatched
+from tests.factories import create_resident, create_user
+from tests.html import ClientRequest
 from tests.twilio_webhooks import signed_post
 
 PATH = "/webhooks/twilio/status"
@@ -174,3 +177,65 @@ def test_concurrent_failure_receipts_fall_back_once(app):
         thread.join()
     assert answers == [204, 204]
     assert fallbacks(reread(row)) == 1
+
+
+def named_receipt(client, row_id, ref, status):
+    params = {"MessageSid": ref, "SmsSid": ref, "MessageStatus": status, "AccountSid": "AC1"}
+    return signed_post(client, f"{PATH}/{row_id}", params)
+
+
+def test_a_receipt_that_overtakes_the_send_finds_its_message_by_id(client):
+    """Twilio's callback can come before the send's own answer: the id in its address says
+    which message it is, and the message takes the receipt's reference."""
+    row = sent_message()
+    db.session.execute(
+        Notification.__table__.update()
+        .where(Notification.id == row.id)
+        .values(status=S.SENDING.value, provider_ref=None, sent_at=None)
+    )
+    db.session.commit()
+    assert named_receipt(client, row.id, "SM" + "7" * 32, "delivered").status_code == 204
+    row = reread(row)
+    assert (row.status, row.provider_ref) == (S.DELIVERED, "SM" + "7" * 32)
+    assert row.sent_at is not None and row.delivered_at is not None
+
+
+def test_a_receipt_for_an_unknown_reference_is_kept_and_applied_once_the_message_has_it(client):
+    row = sent_message(ref="SM" + "2" * 32)
+    late_ref = "SM" + "8" * 32
+    assert sms_receipt(client, late_ref, "delivered").status_code == 204
+    assert sms_receipt(client, late_ref, "delivered").status_code == 204  # Twilio retried it
+    [kept] = db.session.scalars(select(ProviderReceipt)).all()
+    assert (kept.raw_status, kept.applied_at) == ("delivered", None)
+    assert periodic.apply_kept_receipts() == 0  # no message has that reference yet
+    db.session.execute(
+        Notification.__table__.update()
+        .where(Notification.id == row.id)
+        .values(provider_ref=late_ref)
+    )
+    db.session.commit()
+    assert periodic.apply_kept_receipts() == 1
+    assert reread(row).status == S.DELIVERED
+    assert periodic.apply_kept_receipts() == 0  # applied once
+
+
+def test_a_receipt_for_a_second_send_of_a_message_is_kept_apart_and_shown(client, app):
+    """Twilio holding two sends of one message is a duplicate: its receipts never count as
+    the first send's, and administrators see them in the outbox."""
+    row = sent_message(ref="SM" + "3" * 32)
+    assert named_receipt(client, row.id, "SM" + "4" * 32, "failed").status_code == 204
+    row = reread(row)
+    assert (row.status, fallbacks(row)) == (S.SENT, 0)
+    [kept] = db.session.scalars(select(ProviderReceipt)).all()
+    assert kept.named_id == row.id
+    assert unmatched(db.session, now=datetime.now(UTC)) == []  # it may still match
+    kept.created_at = datetime.now(UTC) - UNMATCHED_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    assert [r.provider_ref for r in unmatched(db.session, now=datetime.now(UTC))] == [
+        kept.provider_ref
+    ]
+    page = ClientRequest(app.test_client())
+    page.login(create_user(Role.ADMIN))
+    soup = page.get("/admin/outbox")
+    [table] = [t for t in soup.select("table") if "SM" + "4" * 32 in t.get_text()]
+    assert f"#message-{row.id}" in str(table)
