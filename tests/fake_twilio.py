@@ -344,14 +344,22 @@ class FakeTwilio:
         with self.lock:
             self.receipt_log.append(entry)
 
-    def after_create(self, record: dict[str, Any] | None) -> None:
-        """Once the create is answered (or dropped): its receipts, if they come after."""
+    def receipts_after(self, record: dict[str, Any] | None) -> Receipts | None:
+        """The receipts that will follow the answer to `record`'s create, counted in flight
+        from now (before the answer), so `wait_for_receipts` cannot miss them."""
         config = self.receipts_config
         if record is None or config is None or config.mode == "early":
-            return
+            return None
         with self.settled:
             self.in_flight += 1
-        threading.Thread(target=self.send_receipts, args=(record, config), daemon=True).start()
+        return config
+
+    def after_create(self, record: dict[str, Any] | None, config: Receipts | None) -> None:
+        """Once the create is answered (or dropped): its receipts, if they come after."""
+        if record is not None and config is not None:
+            thread = threading.Thread(target=self.send_receipts, args=(record, config))
+            thread.daemon = True
+            thread.start()
 
     def before_answer(self, record: dict[str, Any] | None) -> None:
         """In `early` mode: every receipt posted and answered before the create's answer."""
@@ -560,17 +568,18 @@ def start() -> FakeTwilio:
             )
             entry["sid"] = record["sid"] if record else None
             answer = public(record) if record else {}  # as stored: queued, not yet sent
+            later = fake.receipts_after(record)
             if plan.drop:
                 entry["answer"] = "dropped"
                 self._drop()
-                fake.after_create(record)
+                fake.after_create(record, later)
                 return
             fake.before_answer(record)
             if plan.stall or fake.delay:
                 time.sleep(plan.stall or fake.delay)
             entry["answer"] = 201
             self._answer(201, answer)
-            fake.after_create(record)
+            fake.after_create(record, later)
 
     server = _Server(("127.0.0.1", 0), Handler)
     fake = FakeTwilio(server=server)
