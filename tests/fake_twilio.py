@@ -83,6 +83,8 @@ class Receipts:
     mode: str = "none"
     #: Seconds between two receipts of one message.
     gap: float = 0.05
+    #: Seconds before the first receipt after an answer (a carrier slow to report).
+    delay: float = 0.0
 
 
 @dataclass
@@ -146,6 +148,7 @@ class FakeTwilio:
         auth_token: str | None = None,
         mode: str = "none",
         gap: float = 0.05,
+        delay: float = 0.0,
     ) -> None:
         """Post status callbacks for creates that ask for them, and advance what is stored.
 
@@ -154,7 +157,8 @@ class FakeTwilio:
         `normal` (after the answer: SMS queued, sent, delivered; calls initiated, ringing,
         in-progress, completed, as far as `StatusCallbackEvent` asks), `early` (all of them
         answered before the create's answer is written), `out_of_order` (after the answer:
-        the final one first, then the others, then the final one again).
+        the final one first, then the others, then the final one again). `gap` is the time
+        between two receipts, `delay` the time before the first one after the answer.
         """
         if mode not in RECEIPT_MODES:
             raise ValueError(f"mode must be one of {RECEIPT_MODES}")
@@ -163,7 +167,8 @@ class FakeTwilio:
             return
         if not (target and public and auth_token):
             raise ValueError("receipts need target, public and auth_token")
-        self.receipts_config = Receipts(target, public.rstrip("/"), auth_token, mode, gap)
+        config = Receipts(target, public.rstrip("/"), auth_token, mode, gap, delay)
+        self.receipts_config = config
 
     def reset(self) -> None:
         """Forget every record, request and plan (the receipts' settings stay)."""
@@ -303,6 +308,8 @@ class FakeTwilio:
     def send_receipts(self, record: dict[str, Any], config: Receipts) -> None:
         """Post every receipt of `record` in turn (the caller counted it in flight)."""
         try:
+            if config.delay and config.mode != "early":
+                time.sleep(config.delay)
             for i, status in enumerate(self.receipt_steps(record, config.mode)):
                 if i and config.gap:
                     time.sleep(config.gap)

@@ -211,6 +211,14 @@ def test_early_receipts_are_answered_before_the_create_returns(fake, sdk, receiv
     assert all(p["at"] < returned for p in receiver.posts)
 
 
+def test_receipts_may_come_late(fake, sdk, receiver):
+    fake.receipts(target=receiver.url, public=PUBLIC, auth_token=TOKEN, mode="normal", delay=0.5)
+    _sms(sdk, 41)
+    answered = time.monotonic()
+    assert fake.wait_for_receipts()
+    assert receiver.posts and min(p["at"] for p in receiver.posts) - answered >= 0.45
+
+
 def test_out_of_order_receipts_come_final_first_with_a_duplicate(fake, sdk, receiver):
     fake.receipts(target=receiver.url, public=PUBLIC, auth_token=TOKEN, mode="out_of_order")
     _sms(sdk, 31)
