@@ -70,10 +70,24 @@ def after_commit_batched(
     session.info.setdefault(BATCHED, {}).setdefault((queue_name, func), []).append(item)
 
 
+#: Seconds before a Redis that does not answer counts as down, so a web request that enqueues
+#: goes on without its job (the sweeps send it) instead of hanging. The worker's blocking wait
+#: for jobs is longer: RQ raises the read timeout of the worker's connection above it.
+REDIS_TIMEOUT = 5
+#: Seconds a pooled connection may sit idle before it is checked with a PING before use: one
+#: left over from before a Redis restart is replaced instead of failing a command.
+REDIS_HEALTH_CHECK_INTERVAL = 30
+
+
 def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     if url and "redis" not in app.extensions:
-        app.extensions["redis"] = Redis.from_url(url)
+        app.extensions["redis"] = Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            socket_timeout=REDIS_TIMEOUT,
+            health_check_interval=REDIS_HEALTH_CHECK_INTERVAL,
+        )
 
 
 def redis_connection() -> Redis | None:
