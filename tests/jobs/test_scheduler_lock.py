@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import time
+
 import pytest
 from redis import Redis
 from rq import Queue
@@ -9,7 +13,14 @@ from rq import Queue
 from portal.jobs import scheduler
 from portal.jobs.periodic import PERIODIC_JOBS
 from portal.jobs.queue import QUEUE_PERIODIC
-from portal.jobs.scheduler import LOCK_KEY, SchedulerStopped, run_scheduler
+from portal.jobs.scheduler import (
+    LOCK_KEY,
+    TICK_KEPT_INTERVALS,
+    TICK_KEY,
+    SchedulerStopped,
+    read_tick,
+    run_scheduler,
+)
 from tests.jobs.conftest import DOWN
 
 
@@ -68,3 +79,34 @@ def test_a_scheduler_that_cannot_reach_redis_says_so(app):
         del app.extensions["redis"]
     assert result.exit_code == 1
     assert "Redis is unreachable" in result.output
+
+
+def test_a_scheduler_whose_lock_vanished_takes_it_again(rq_mode, monkeypatch):
+    """Redis restarted without persistence: the lock is gone, not taken. The scheduler goes on,
+    and sends what is due at once, in case messages were filed while Redis was away."""
+    seen = []
+
+    def restart_then_stop(_seconds: float) -> None:
+        if not seen:
+            rq_mode.flushdb()  # every key gone, as after a restart
+        seen.append(rq_mode.get(LOCK_KEY))
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(scheduler.time, "sleep", restart_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_scheduler(interval=10)
+    assert seen[1] == f"{socket.gethostname()}:{os.getpid()}".encode()  # its own again
+    names = [
+        job.func_name.rpartition(".")[2] for job in Queue(QUEUE_PERIODIC, connection=rq_mode).jobs
+    ]
+    assert names.count("requeue_unsent") == 1
+    assert sorted(set(names) - {"requeue_unsent"}) == sorted(job.__name__ for job in PERIODIC_JOBS)
+
+
+def test_each_tick_is_recorded_for_the_health_check(app, rq_mode):
+    result = app.test_cli_runner().invoke(args=["jobs", "scheduler", "--once", "--interval", "20"])
+    assert result.exit_code == 0, result.output
+    tick = read_tick(rq_mode)
+    assert tick.interval == 20 and abs(tick.at - time.time()) < 5
+    assert 0 < rq_mode.ttl(TICK_KEY) <= 20 * TICK_KEPT_INTERVALS
