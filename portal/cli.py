@@ -76,6 +76,8 @@ def jobs_scheduler(interval: int, once: bool) -> None:
         run_scheduler(interval=interval, once=once)
     except SchedulerStopped as error:
         raise click.ClickException(str(error)) from error
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: the lock was let go on the way out; stopping is not a failure
 
 
 def register_commands(app: Flask) -> None:

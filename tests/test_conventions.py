@@ -20,6 +20,7 @@ PUBLIC_ENDPOINTS = {
     "auth.enter_code",  # without a phone in the session it sends people back to /sign-in
     "auth.new_code",
     "health.healthz",
+    "health.healthz_messages",
     "static",
     "language.switch",
     "settings.toggle_large_text",  # visitors need larger text before they can sign in
@@ -115,6 +116,8 @@ def test_every_queue_has_a_worker(app, monkeypatch):
     listened = []
 
     class FakeWorker:
+        stop_signalled = False
+
         def __init__(self, queues, **_):
             listened.extend(q.name for q in queues)
 

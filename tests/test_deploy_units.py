@@ -52,7 +52,7 @@ def test_every_service_restarts_and_stops_within_a_bound(path):
     assert service.get("Restart") in {"always", "on-failure"}
     assert int(service["RestartSec"]) > 0
     assert int(service["TimeoutStopSec"]) > 0
-    # SIGTERM (or the scheduler's SIGINT) to the main process only; its children are its own
+    # SIGTERM to the main process only; its children are its own
     # to stop (gunicorn's workers, RQ's work horse). SIGKILL to all only after TimeoutStopSec.
     assert service["KillMode"] == "mixed"
     assert service["KillSignal"] in {"SIGTERM", "SIGINT"}

@@ -31,12 +31,6 @@ from portal.models import ImportRun, MessageChannel, Notification, NotificationS
 
 log = logging.getLogger(__name__)
 S = NotificationStatus
-#: The defaults of two settings the sweeps read at run time (see `_setting`):
-#: MESSAGE_STUCK_SECONDS, a `created` row without a hold this old was never picked up (the
-#: queue was down); MESSAGE_SENDING_TIMEOUT_SECONDS, a `sending` row this old lost its worker
-#: mid-send (a send takes seconds).
-STUCK_AFTER = timedelta(minutes=2)
-SENDING_STUCK_AFTER = timedelta(minutes=5)
 #: Twilio drops an SMS it could not deliver within the validity period; its final receipt
 #: follows within minutes, so silence after this long means the receipt is lost.
 SMS_RECEIPT_WAIT = timedelta(seconds=SMS_VALIDITY_SECONDS) + timedelta(minutes=30)
@@ -49,7 +43,7 @@ BATCH = 500
 
 def requeue_stuck() -> int:
     """Send again messages still `created` with no hold: their job was lost (queue down)."""
-    stuck_before = datetime.now(UTC) - _setting("MESSAGE_STUCK_SECONDS")
+    stuck_before = datetime.now(UTC) - setting("MESSAGE_STUCK_SECONDS")
     return _requeue(
         and_(Notification.send_after.is_(None), Notification.created_at <= stuck_before)
     )
@@ -93,8 +87,11 @@ def requeue_unsent() -> int:
         after_id = ids[-1]
 
 
-def _setting(name: str) -> timedelta:
-    """A duration setting in seconds (portal/config.py), read when the sweep runs."""
+def setting(name: str) -> timedelta:
+    """A duration setting in seconds (portal/config.py), read when the sweep runs:
+    MESSAGE_STUCK_SECONDS, a `created` row without a hold this old was never picked up (the
+    queue was down); MESSAGE_SENDING_TIMEOUT_SECONDS, a `sending` row this old lost its worker
+    mid-send (a send takes seconds)."""
     return timedelta(seconds=current_app.config[name])
 
 
@@ -158,6 +155,12 @@ def _sent_before(channel: MessageChannel, moment: datetime) -> ColumnElement[boo
     return and_(Notification.channel == channel, Notification.sent_at <= moment)
 
 
+def send_started() -> ColumnElement[datetime]:
+    """When a `sending` row's current try began (its claim; before claims were recorded, its
+    creation): the one reckoning of a stuck send, here and in /healthz/messages."""
+    return func.coalesce(Notification.claimed_at, Notification.created_at)
+
+
 def reclaim_interrupted_sends() -> int:
     """Put messages whose worker died mid-send back in the queue, marked ambiguous.
 
@@ -168,11 +171,10 @@ def reclaim_interrupted_sends() -> int:
     from portal.jobs.send_results import AMBIGUOUS
 
     now = datetime.now(UTC)
-    started = func.coalesce(Notification.claimed_at, Notification.created_at)
-    timeout = _setting("MESSAGE_SENDING_TIMEOUT_SECONDS")
+    timeout = setting("MESSAGE_SENDING_TIMEOUT_SECONDS")
     rows = db.session.scalars(
         select(Notification)
-        .where(Notification.status == S.SENDING, started <= now - timeout)
+        .where(Notification.status == S.SENDING, send_started() <= now - timeout)
         .order_by(Notification.id)
         .limit(BATCH)
         .with_for_update(skip_locked=True)
@@ -180,7 +182,7 @@ def reclaim_interrupted_sends() -> int:
     for row in rows:
         row.status = S.CREATED
         row.last_error = AMBIGUOUS + "the worker stopped during the send"
-        row.send_after = now + _setting("MESSAGE_STUCK_SECONDS")
+        row.send_after = now + setting("MESSAGE_STUCK_SECONDS")
     db.session.commit()
     if rows:
         log.warning("interrupted sends reclaimed", extra={"count": len(rows)})

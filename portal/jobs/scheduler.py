@@ -18,10 +18,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from types import FrameType
+from typing import Any, NamedTuple
 
 from flask import current_app
 from redis import Redis
@@ -65,13 +68,38 @@ def run_scheduler(*, interval: int, once: bool = False) -> None:
                 return
             time.sleep(interval)
     scheduler = LockedScheduler(connection, interval)
+    previous = _stop_on_sigterm()
     try:
         if once:
             scheduler.run_once()
         else:
             scheduler.run()
+    except Stopped:
+        log.info("scheduler stopping on request")
     finally:
         scheduler.release()
+        _restore(previous)
+
+
+class Stopped(BaseException):
+    """SIGTERM (systemd's stop): leave the loop, let the lock go, exit cleanly."""
+
+
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM end the scheduler the way Ctrl-C does, so its lock is released at once
+    and the next scheduler (a restart) need not wait for it to expire."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise Stopped
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _restore(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def read_tick(connection: Redis) -> Tick | None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db, limiter
+from portal.jobs.periodic import send_started
 from portal.jobs.queue import redis_connection
 from portal.jobs.scheduler import read_tick
 from portal.models import Notification, NotificationStatus
@@ -95,8 +96,7 @@ def _waiting_messages(now: datetime, problems: list[str]) -> tuple[int | None, i
     """
     config = current_app.config
     due_since = func.coalesce(Notification.send_after, Notification.created_at)
-    # When the send began, as reclaim_interrupted_sends reckons it.
-    started = func.coalesce(Notification.claimed_at, Notification.created_at)
+    started = send_started()
     timeout = config["MESSAGE_SENDING_TIMEOUT_SECONDS"]
     try:
         oldest_due = db.session.scalar(

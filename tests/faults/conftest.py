@@ -16,6 +16,14 @@ from tests import fake_twilio
 from tests.faults.stack import AUTH_TOKEN, PUBLIC, Stack
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A module's scenarios share one stack: keep them on one xdist worker (`--dist
+    loadgroup` in scripts/test), or each worker would start the whole stack again."""
+    for item in items:
+        if item.nodeid.startswith("tests/faults/"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     fake = fake_twilio.start()

@@ -54,9 +54,9 @@ def at(moment: datetime):
 
 def test_a_message_the_queue_lost_is_sent_once_it_is_stuck():
     row = message(status=S.CREATED)
-    with at(NOW + periodic.STUCK_AFTER - timedelta(seconds=1)):
+    with at(NOW + periodic.setting("MESSAGE_STUCK_SECONDS") - timedelta(seconds=1)):
         assert periodic.requeue_stuck() == 0  # its job may still be on the way
-    with at(NOW + periodic.STUCK_AFTER):
+    with at(NOW + periodic.setting("MESSAGE_STUCK_SECONDS")):
         assert periodic.requeue_stuck() == 1
     assert went_out(row)
 
@@ -109,14 +109,14 @@ def test_delivered_and_console_messages_are_not_timed_out():
 
 def test_a_send_whose_worker_died_is_reconciled_before_any_resend():
     row = message(status=S.SENDING, attempts=1)
-    with at(NOW + periodic.SENDING_STUCK_AFTER - timedelta(seconds=1)):
+    with at(NOW + periodic.setting("MESSAGE_SENDING_TIMEOUT_SECONDS") - timedelta(seconds=1)):
         assert periodic.reclaim_interrupted_sends() == 0  # a send in progress is left alone
-    reclaimed_at = NOW + periodic.SENDING_STUCK_AFTER
+    reclaimed_at = NOW + periodic.setting("MESSAGE_SENDING_TIMEOUT_SECONDS")
     with at(reclaimed_at):
         assert periodic.reclaim_interrupted_sends() == 1
     row = reread(row)
     assert row.status == S.CREATED and row.last_error.startswith(AMBIGUOUS)
-    assert row.send_after == reclaimed_at + periodic.STUCK_AFTER
+    assert row.send_after == reclaimed_at + periodic.setting("MESSAGE_STUCK_SECONDS")
     with at(row.send_after):
         assert periodic.send_deferred() == 1
     assert went_out(row)

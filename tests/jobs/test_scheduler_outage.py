@@ -6,6 +6,7 @@ messages filed meanwhile at once. Real processes: a redis-server killed and star
 
 from __future__ import annotations
 
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -83,3 +84,14 @@ def test_a_second_scheduler_still_stops_while_the_first_lives(redis_server, star
     holder = f"{socket.gethostname()}:{first.pid}"
     assert f"another scheduler is running ({holder})" in second.output()
     assert first.alive()
+
+
+def test_sigterm_stops_the_scheduler_cleanly_and_lets_its_lock_go(redis_server, start_scheduler):
+    """systemd stops a service with SIGTERM: the lock must go with it, or its restart would be
+    refused until the lock expired (three intervals and more without any sweep)."""
+    scheduler = start_scheduler(redis_server)
+    connection = redis_server.client()
+    wait_for(lambda: connection.get(TICK_KEY), 20, "a first tick", scheduler.output)
+    scheduler.process.send_signal(signal.SIGTERM)
+    assert scheduler.process.wait(20) == 0, scheduler.output()
+    assert connection.get(LOCK_KEY) is None

@@ -62,7 +62,7 @@ def test_a_batch_is_paced_send_by_send_and_never_bursts(app, paced, twilio):
     times = sorted(e["at"] for e in twilio.log if e["method"] == "POST")
     assert len(times) == 6
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.15, gaps
+    assert min(gaps) >= 0.1, gaps  # the old code: all six within a few milliseconds
     assert times[-1] - times[0] >= 0.95
     assert {row.status for row in _rows()} == {S.SENT}
 
