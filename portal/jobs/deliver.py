@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 
 from portal.clients.messaging import messaging_client
 from portal.extensions import db
-from portal.jobs.send_one import Outcome, Outgoing, Sending, send_one
+from portal.jobs.send_one import Outcome, Outgoing, Sending, count_successes, send_one
 from portal.jobs.send_results import AMBIGUOUS, put_back, record_results
 from portal.models import Channel, Notification, NotificationStatus, Resident
 from portal.services.messages import IMMEDIATE, SECRET_PARAMS, redacted, render
@@ -73,7 +73,11 @@ def deliver_many(notification_ids: list[int]) -> None:
         # On a worker the session is the job's own; inline, it is the request's, whose objects
         # the caller still uses, and the commit above has already given the connection back.
         db.session.close()
-    results = _send_all(sending, outgoing)
+    try:
+        results = _send_all(sending, outgoing)
+    finally:
+        sending.refs.close()
+        count_successes(sending)
     if results:
         record_results(db.session, client, results, now=datetime.now(UTC))
         db.session.commit()

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy import Connection, Engine, case, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.clients.messaging import Found, MessagingClient, ProviderError
@@ -88,6 +90,9 @@ class Sending:
     sms_rate: float
     call_rate: float
     pause_step: float
+    refs: RefWriter
+    #: Buckets with at least one send that went in this batch (threads add to it).
+    went: set[str] = field(default_factory=set)
 
     @classmethod
     def from_app(cls, client: MessagingClient) -> Sending:
@@ -99,6 +104,7 @@ class Sending:
             sms_rate=float(config.get("TWILIO_SENDS_PER_SECOND") or 1.0),
             call_rate=float(config.get("TWILIO_CALLS_PER_SECOND") or 1.0),
             pause_step=float(config.get("MESSAGE_RETRY_BASE_SECONDS", 30)),
+            refs=RefWriter(db.engine),
         )
 
     def bucket(self, channel: MessageChannel) -> tuple[str, float]:
@@ -134,7 +140,7 @@ def send_one(sending: Sending, message: Outgoing) -> Outcome:
         _count_failure(sending, bucket, error)
         return error
     _write_ref(sending, message.id, ref)
-    _count_success(sending.redis, bucket)
+    sending.went.add(bucket)
     return Sent(ref)
 
 
@@ -202,30 +208,60 @@ def _look_for(sending: Sending, message: Outgoing) -> Found | None:
 
 
 def _write_ref(sending: Sending, notification_id: int, ref: str) -> None:
-    """Record the provider's reference now, in a transaction of its own.
+    sending.refs.write(sending.client.name, notification_id, ref)
+
+
+class RefWriter:
+    """Writes each send's reference the moment it has one, in a transaction of its own.
 
     A receipt may have come first (it names the message by id) and moved it further: the
-    status then stays where the receipt put it. If the database is unreachable, the batch's
-    own write tries again, and failing that the row is reclaimed and found at the provider.
+    status then stays where the receipt put it. One connection serves the batch's threads in
+    turn (a write takes a millisecond; a checkout and its ping per send cost more). If the
+    database is unreachable, the batch's own write tries again, and failing that the row is
+    reclaimed and found at the provider.
     """
-    S = NotificationStatus
-    try:
-        with sending.engine.begin() as connection:
-            connection.execute(
-                update(Notification)
-                .where(Notification.id == notification_id)
-                .values(
-                    provider=sending.client.name,
-                    provider_ref=func.coalesce(Notification.provider_ref, ref),
-                    sent_at=func.coalesce(Notification.sent_at, _now()),
-                    status=case(
-                        (Notification.status == S.SENDING, S.SENT.value),
-                        else_=Notification.status,
-                    ),
-                )
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.connection: Connection | None = None
+
+    def write(self, provider: str, notification_id: int, ref: str) -> None:
+        S = NotificationStatus
+        statement = (
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .values(
+                provider=provider,
+                provider_ref=func.coalesce(Notification.provider_ref, ref),
+                sent_at=func.coalesce(Notification.sent_at, _now()),
+                status=case(
+                    (Notification.status == S.SENDING, S.SENT.value),
+                    else_=Notification.status,
+                ),
             )
-    except SQLAlchemyError:
-        log.warning("reference not written at once", extra={"notification_id": notification_id})
+        )
+        with self.lock:
+            try:
+                connection = self.connection or self.engine.connect()
+                self.connection = connection
+                if connection.dialect.name == "postgresql":
+                    # No wait for the disk: this write only spares a receipt a wait. Lost in
+                    # a crash, the batch's own write or the provider's list has the reference.
+                    connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                connection.execute(statement)
+                connection.commit()
+            except SQLAlchemyError:
+                log.warning(
+                    "reference not written at once", extra={"notification_id": notification_id}
+                )
+                self.close()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with suppress(SQLAlchemyError):
+                self.connection.close()
+            self.connection = None
 
 
 def _count_failure(sending: Sending, bucket: str, error: ProviderError) -> None:
@@ -243,10 +279,12 @@ def _count_failure(sending: Sending, bucket: str, error: ProviderError) -> None:
         pass  # the row's own back-off still holds it
 
 
-def _count_success(redis: Redis | None, bucket: str) -> None:
-    if redis is None:
+def count_successes(sending: Sending) -> None:
+    """A sender that sent in this batch is not failing in a row: its count starts again.
+
+    Once per batch, not per send: a Redis round trip per message is a tenth of the ceiling."""
+    if sending.redis is None:
         return
-    try:
-        sender_pause.succeeded(redis, bucket)
-    except RedisError:
-        pass
+    for bucket in sending.went:
+        with suppress(RedisError):
+            sender_pause.succeeded(sending.redis, bucket)
