@@ -40,6 +40,7 @@ from portal.models.resident import (
 )
 from portal.models.sign_in import SignInCode
 from portal.models.sla import CalendarDay, CalendarYear, SlaPolicy
+from portal.models.submission import FormSubmission
 from portal.models.supervision import SupervisionItem, SupervisionRound, SupervisionSample
 from portal.models.survey import BasicStatusRecord, NeedsAnswer, NeedsRecord
 from portal.models.user import STAFF_ROLES, Role, User
@@ -67,6 +68,7 @@ __all__ = [
     "DisabilityCategory",
     "EventKind",
     "FormDraft",
+    "FormSubmission",
     "GivenAs",
     "GuardianKind",
     "GuardianScope",
