@@ -31,9 +31,9 @@ def sent_codes(monkeypatch):
     sent: list[tuple[str, str]] = []
     real_sms, real_call = ConsoleClient.send_sms, ConsoleClient.place_call
 
-    def sms(self, to, body):
+    def sms(self, to, body, *, notification_id=None):
         sent.append(("sms", body))
-        return real_sms(self, to, body)
+        return real_sms(self, to, body, notification_id=notification_id)
 
     def call(self, to, text, language, *, notification_id=None):
         sent.append(("voice", text))
