@@ -14,7 +14,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -23,7 +22,7 @@ from wtforms.validators import DataRequired, ValidationError
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import ApiKey, Area, AreaLevel
 from portal.services import api_keys
@@ -32,7 +31,7 @@ from portal.services.access import areas_for
 NEW_KEY = "new_api_key"  # session entry holding a new key until it has been shown once
 
 
-class KeyForm(FlaskForm):
+class KeyForm(BaseForm):
     name = StringField(
         _l("Name of the system"),
         filters=[strip_text],

@@ -18,7 +18,7 @@ from wtforms.validators import Optional, Regexp, ValidationError
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import strip_text
+from portal.forms import BaseForm, strip_text
 from portal.models import AuditEvent, Resident, Role, User
 from portal.services.access import audit_events_for
 from portal.services.labels import ACCOUNT_ROLES
@@ -57,7 +57,7 @@ class DayField(DateField):
             raise ValueError(_l("Write the date as year-month-day, like 2026-11-24")) from None
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(BaseForm):
     class Meta:
         csrf = False
 

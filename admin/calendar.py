@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, ValidationError
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import CalendarDay
 from portal.services.calendar_admin import (
     NAME_LENGTH,
@@ -67,7 +67,7 @@ class IsoDate:
             )
 
 
-class DayForm(FlaskForm):
+class DayForm(BaseForm):
     day = StringField(
         _l("Date"),
         filters=[strip_text],

@@ -14,13 +14,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from admin import bp
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.services.call_back_tasks import mark_called, open_tasks, recently_done, task_for
 from portal.services.call_backs import ASKED, UNREACHABLE
 
@@ -31,7 +30,7 @@ REASONS = {
 }
 
 
-class CalledForm(FlaskForm):
+class CalledForm(BaseForm):
     note = TextAreaField(
         _l("Note about the call (optional)"),
         filters=[strip_text],

@@ -14,7 +14,7 @@ from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.services.identifiers import normalise
 
 TEXT_LIMIT = 2000
@@ -46,17 +46,17 @@ class OneOfChoices:
             raise ValidationError(self.message)
 
 
-class PublicReplyForm(FlaskForm):
+class PublicReplyForm(BaseForm):
     text = _text(_l("Reply to the resident"), _l("Write your reply to the resident"))
     # Offered on urgent cases only; using it is audited.
     send_now = BooleanField(_l("Send now, even in the resident's quiet hours"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     text = _text(_l("Internal note"), _l("Write the note"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     assignee = SelectField(
         _l("Assign to"),
         validate_choice=False,
@@ -64,7 +64,7 @@ class AssignForm(FlaskForm):
     )
 
 
-class TransferForm(FlaskForm):
+class TransferForm(BaseForm):
     area = SelectField(
         _l("Move to area"),
         validate_choice=False,
@@ -73,7 +73,7 @@ class TransferForm(FlaskForm):
     reason = _text(_l("Why move it?"), _l("Say why it should move"), REASON_LIMIT)
 
 
-class PauseForm(FlaskForm):
+class PauseForm(BaseForm):
     reason = _text(
         _l("What do you need from the resident?"),
         _l("Say what you need from the resident"),
@@ -81,29 +81,29 @@ class PauseForm(FlaskForm):
     )
 
 
-class ResumeForm(FlaskForm):
+class ResumeForm(BaseForm):
     """Only the button (and the CSRF token)."""
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(BaseForm):
     text = _text(_l("Your answer to the resident"), _l("Write the answer to the resident"))
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(BaseForm):
     reason = _text(_l("Why is more time needed?"), _l("Say why more time is needed"), REASON_LIMIT)
 
 
-class EscalateForm(FlaskForm):
+class EscalateForm(BaseForm):
     reason = _text(
         _l("Why pass it one level up?"), _l("Say why it should go one level up"), REASON_LIMIT
     )
 
 
-class MarkUrgentForm(FlaskForm):
+class MarkUrgentForm(BaseForm):
     reason = _text(_l("Why is it urgent?"), _l("Say why it is urgent"), REASON_LIMIT)
 
 
-class MergeForm(FlaskForm):
+class MergeForm(BaseForm):
     reference = StringField(
         _l("Reference of the request to keep"),
         filters=[lambda value: normalise(value) if isinstance(value, str) else value],

@@ -10,13 +10,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp
 from portal.auth import staff_required
 from portal.extensions import db
+from portal.forms import BaseForm
 from portal.i18n import current_locale
 from portal.models import Area, CaseStatus, CaseType
 from portal.services import queue as case_queue
@@ -36,7 +36,7 @@ ASSIGNEE_LABELS = {
 }
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(BaseForm):
     """GET filters: no CSRF token (nothing changes), and unknown values are ignored."""
 
     class Meta:

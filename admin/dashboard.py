@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from wtforms import Form, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp
@@ -25,6 +25,7 @@ from admin.charts import Chart, bar_chart
 from admin.downloads import csv_file, xlsx_file
 from portal.auth import roles_required
 from portal.extensions import db
+from portal.forms import BaseForm
 from portal.i18n import current_locale
 from portal.models import Area, CaseType, Role
 from portal.services import dashboard as stats
@@ -57,8 +58,11 @@ CHART_TITLES = {
 AREA_ROLES = (Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_STAFF, Role.SUPERVISOR)
 
 
-class DashboardFilters(Form):
+class DashboardFilters(BaseForm):
     """The GET form above the figures; a value it does not know falls back to the default."""
+
+    class Meta:
+        csrf = False
 
     months = SelectField(
         _l("Period"),

@@ -27,7 +27,7 @@ from admin.audit import record_read
 from admin.audit_log import DayField
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import NeedItem, PlanItem, Resident, Role
 from portal.services.calendar_admin import local_today
@@ -63,7 +63,7 @@ def _optional_text(label: object, limit: int) -> StringField:
     )
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(BaseForm):
     delivered_on = DayField(
         _l("Date delivered"),
         format="%Y-%m-%d",
@@ -146,7 +146,7 @@ class DeliveryForm(FlaskForm):
         return valid and not missing
 
 
-class NotDeliveredForm(FlaskForm):
+class NotDeliveredForm(BaseForm):
     reason = _text(
         _l("Why could it not be delivered?"),
         _l("Say why it could not be delivered"),

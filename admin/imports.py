@@ -26,6 +26,7 @@ from wtforms import SelectField
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import csrf, db
+from portal.forms import BaseForm
 from portal.jobs.imports import apply_import
 from portal.jobs.queue import QUEUE_IMPORTS, after_commit
 from portal.models import ImportRun, Role
@@ -105,7 +106,7 @@ def _years() -> list[tuple[str, str]]:
     return [(str(year), str(year)) for year in range(this_year, this_year - 3, -1)]
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     year = SelectField(_l("Survey year"))
     file = FileField(
         _l("File (CSV or XLSX, at most 20 MB)"),

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from admin.case_forms import OneOfChoices
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import ItemStatus, PlanPart
 from portal.services import labels
 from portal.services.plan_workflow import REQUIRED, ItemInput, missing_fields
@@ -43,7 +42,7 @@ def _text(label: Any, limit: int = TEXT_LIMIT) -> TextAreaField:
     return TextAreaField(label, filters=[strip_text], validators=[MaxChars(limit), PlainText()])
 
 
-class ItemForm(FlaskForm):
+class ItemForm(BaseForm):
     """An answer to one need; with `need_item` offered, an item added without a need."""
 
     need_item = SelectField(
@@ -101,15 +100,15 @@ class ItemForm(FlaskForm):
         )
 
 
-class DevelopmentForm(FlaskForm):
+class DevelopmentForm(BaseForm):
     no_development_reason = _text(_l("Why there is no development part (if there is none)"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A workflow step with nothing to fill in (start, submit, withdraw, approve, remove)."""
 
 
-class PaperAgreementForm(FlaskForm):
+class PaperAgreementForm(BaseForm):
     witness = StringField(
         _l("Who witnessed the signature"),
         filters=[strip_text],
@@ -121,7 +120,7 @@ class PaperAgreementForm(FlaskForm):
     )
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(BaseForm):
     reason = TextAreaField(
         _l("Why it is returned"),
         filters=[strip_text],

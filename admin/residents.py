@@ -15,7 +15,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -24,7 +23,7 @@ from admin import bp
 from admin.audit import record_read
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.forms import strip_text
+from portal.forms import BaseForm, strip_text
 from portal.i18n import current_locale
 from portal.models import Area, Resident, Role, User
 from portal.services.access import areas_for, residents_for
@@ -49,7 +48,7 @@ CONFIRMATION_METHODS = {
 }
 
 
-class ResidentFilterForm(FlaskForm):
+class ResidentFilterForm(BaseForm):
     """GET filters: no CSRF token, unknown values ignored."""
 
     class Meta:

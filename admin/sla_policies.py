@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, ValidationError
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import strip_text
+from portal.forms import BaseForm, strip_text
 from portal.models import SlaPolicy
 from portal.services.deadlines import Unit
 from portal.services.labels import CASE_TYPES
@@ -68,7 +68,7 @@ class WholeNumber:
 AMOUNT = _l("Enter a whole number from 1 to 999")
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(BaseForm):
     ack_amount = StringField(
         _l("First reply within"),
         filters=[strip_text],

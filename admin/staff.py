@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, ValidationError
 from admin import bp
 from portal.auth import hash_password, roles_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import STAFF_ROLES, Area, Institution, Role, User
 from portal.services import staff_accounts as accounts
@@ -66,13 +66,13 @@ def _institution_field() -> SelectField:
     )
 
 
-class ScopeForm(FlaskForm):
+class ScopeForm(BaseForm):
     role = _role_field()
     area = _area_field()
     institution = _institution_field()
 
 
-class StaffForm(FlaskForm):
+class StaffForm(BaseForm):
     name = StringField(
         _l("Full name"),
         filters=[strip_text],
@@ -102,7 +102,7 @@ class StaffForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class StaffFilterForm(FlaskForm):
+class StaffFilterForm(BaseForm):
     """GET filters: no CSRF token, unknown values ignored."""
 
     class Meta:

@@ -17,7 +17,6 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -28,7 +27,7 @@ from admin.audit import record_read
 from admin.case_forms import OneOfChoices
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import Area, PlanItem, Resident, Role, SupervisionSample
 from portal.services import supervision as service
@@ -45,7 +44,7 @@ VERDICTS = {
 }
 
 
-class DrawForm(FlaskForm):
+class DrawForm(BaseForm):
     township = SelectField(
         _l("Township"),
         validate_choice=False,
@@ -62,7 +61,7 @@ def _yes_no(label: Any, missing: Any) -> RadioField:
     )
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(BaseForm):
     record = _yes_no(
         _l("Does the record match the person's real situation?"),
         _l("Say whether the record matches the person's situation"),

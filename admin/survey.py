@@ -25,7 +25,7 @@ from admin.audit import record_read
 from admin.audit_log import DayField
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import NeedItem, Resident, Role
 from portal.services.access import residents_for
@@ -51,7 +51,7 @@ from portal.views.record import survey_answers
 NOTE_LIMIT = 200
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(BaseForm):
     """The fixed part; `_form_class` adds the catalogue's questions and needs."""
 
     surveyed_on = DayField(
@@ -75,7 +75,7 @@ class SurveyForm(FlaskForm):
     pension_insurance = BooleanField(_l("Has pension insurance"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     witness = StringField(
         _l("Name of the witness"),
         filters=[strip_text],

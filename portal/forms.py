@@ -1,4 +1,4 @@
-"""Shared form pieces: text cleaning and the checks every free-text field gets."""
+"""Shared form pieces: the base form, text cleaning and the checks every free-text field gets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field
-from wtforms.validators import ValidationError
+from wtforms import Field, TextAreaField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.validators import StopValidation, ValidationError
+
+from portal.input_guard import control_characters
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
@@ -19,6 +22,48 @@ def strip_text(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("\r\n", "\n").strip()
     return value
+
+
+class NoControlCharacters:
+    """No NUL or other control character; line breaks only where the field has several lines.
+
+    It runs first and stops the field's other checks, which might otherwise look the value
+    up (a NUL makes PostgreSQL refuse the query: a 500, not an error beside the field).
+    """
+
+    field_flags: dict[str, bool] = {}
+
+    def __init__(self, *, multiline: bool) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not isinstance(field.data, str):
+            return
+        found = control_characters(field.data, multiline=self.multiline)
+        if not found:
+            return
+        field.errors[:] = []  # "not a valid choice" as well would say nothing more
+        if found <= {"\r", "\n"}:
+            raise StopValidation(_l("Write this on one line, without line breaks"))
+        raise StopValidation(
+            _l("Remove the hidden control characters: they can come in when text is pasted")
+        )
+
+
+class BaseForm(FlaskForm):
+    """Every form of the app: each of its fields refuses control characters, by construction.
+
+    A form only has to inherit this (tests/test_conventions.py checks that every form does).
+    """
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+            # The form's Meta is built from every Meta in its MRO: super() is Flask-WTF's.
+            field: Field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+            if not isinstance(field, CSRFTokenField):
+                check = NoControlCharacters(multiline=isinstance(field, TextAreaField))
+                field.validators = [check, *field.validators]
+            return field
 
 
 class PlainText:

@@ -165,3 +165,37 @@ def test_no_print_in_application_code():
             assert not any(isinstance(c.func, ast.Name) and c.func.id == "print" for c in calls), (
                 path
             )
+
+
+def _form_classes():
+    """Every WTForms form class defined in portal/ or admin/ (the app imports them all)."""
+    from wtforms import Form
+
+    found, todo = set(), [Form]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.split(".")[0] in ("portal", "admin"):
+                found.add(sub)
+    return found
+
+
+def test_every_form_inherits_the_base_form_that_refuses_control_characters(app):
+    """portal.forms.BaseForm gives every field the control-character check by construction."""
+    from portal.forms import BaseForm
+
+    forms = _form_classes()
+    assert len(forms) > 30
+    assert not [f"{f.__module__}.{f.__qualname__}" for f in forms if not issubclass(f, BaseForm)]
+    # A module nobody imports yet would escape the check above: read the sources too.
+    for package in ("portal", "admin"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path == ROOT / "portal" / "forms.py":
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):
+                    bases = {ast.unparse(base) for base in node.bases}
+                    assert not bases & {"FlaskForm", "Form", "wtforms.Form"}, (
+                        f"{path.relative_to(ROOT)}: {node.name} must inherit portal.forms.BaseForm"
+                    )

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Regexp, ValidationError
 
 from portal.auth import verify_password
 from portal.extensions import db, limiter
-from portal.forms import strip_text
+from portal.forms import BaseForm, strip_text
 from portal.models import User
 from portal.services.crypto import cipher
 from portal.services.phones import PhoneError, mask_phone, validate_phone
@@ -36,7 +36,7 @@ def _phone(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(error.message) from None
 
 
-class PhoneForm(FlaskForm):
+class PhoneForm(BaseForm):
     phone = StringField(
         _l("Mobile phone number"),
         filters=[strip_text],
@@ -58,7 +58,7 @@ def clean_code(value: object) -> object:
     return "".join(value.translate(_FULL_WIDTH_DIGITS).split()).replace("-", "")
 
 
-class CodeForm(FlaskForm):
+class CodeForm(BaseForm):
     code = StringField(
         _l("Code"),
         filters=[clean_code],

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Optional
 
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import Case, CaseEvent, CaseStatus, EventKind, Satisfaction, User
 from portal.services.case_actions import (
     DISSATISFIED_LATE,
@@ -47,7 +47,7 @@ SHOWN_KINDS = frozenset(
 )
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(BaseForm):
     text = TextAreaField(
         _l("Your reply"),
         filters=[strip_text],
@@ -55,7 +55,7 @@ class ReplyForm(FlaskForm):
     )
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(BaseForm):
     reason = TextAreaField(
         _l("Why do you want to open it again?"),
         filters=[strip_text],
@@ -67,7 +67,7 @@ class ReopenForm(FlaskForm):
     )
 
 
-class RatingForm(FlaskForm):
+class RatingForm(BaseForm):
     level = RadioField(
         _l("How satisfied are you with how this was handled?"),
         choices=[SelectChoice(value, SATISFACTION[value]) for value in LEVELS],

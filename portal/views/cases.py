@@ -17,7 +17,7 @@ from wtforms.validators import AnyOf, DataRequired, Optional
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import OPEN_STATUSES, Case, CaseStatus, CaseType, NeedItem, Satisfaction
 from portal.services import case_actions
@@ -45,7 +45,7 @@ FILEABLE = (CaseType.COMPLAINT, CaseType.CONSULTATION, CaseType.HELP, CaseType.S
 DESCRIPTION_LIMIT = 2000
 
 
-class CaseForm(FlaskForm):
+class CaseForm(BaseForm):
     # Choices are validated with our own translated messages, not WTForms' built-in ones.
     case_type = RadioField(
         _l("What kind of message is this?"),

@@ -10,14 +10,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import Case, CaseType, NeedItem
 from portal.services.access import cases_for
@@ -40,7 +39,7 @@ DETAILS_LIMIT = 1000
 REASON_LIMIT = 500
 
 
-class NeedForm(FlaskForm):
+class NeedForm(BaseForm):
     # Choices are validated with our own translated messages, not WTForms' built-in ones.
     item = SelectField(
         _l("What do you need?"),
@@ -59,7 +58,7 @@ class NeedForm(FlaskForm):
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BaseForm):
     reason = TextAreaField(
         _l("Why are you withdrawing it? (optional)"),
         filters=[strip_text],

@@ -9,13 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import CaseType, Plan, Resident
 from portal.services import labels
@@ -49,14 +48,14 @@ def _plan_labels() -> dict[str, object]:
 CORRECTION_LIMIT = 1000
 
 
-class AgreeForm(FlaskForm):
+class AgreeForm(BaseForm):
     have_read = BooleanField(
         _l("I have read the plan"),
         validators=[DataRequired(_l("Tick the box to say you have read the plan"))],
     )
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(BaseForm):
     what_is_wrong = TextAreaField(
         _l("What is not right?"),
         filters=[strip_text],

@@ -9,14 +9,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Optional
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import Delivery, Plan, Rating, Resident, Satisfaction
 from portal.services.labels import SATISFACTION
@@ -36,7 +35,7 @@ bp = Blueprint("ratings", __name__)
 _LEVELS = [level.value for level in Satisfaction]
 
 
-class RatingForm(FlaskForm):
+class RatingForm(BaseForm):
     level = RadioField(
         _l("How satisfied are you?"),
         choices=[SelectChoice(value, SATISFACTION[value]) for value in _LEVELS],

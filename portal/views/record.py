@@ -18,7 +18,7 @@ from wtforms.validators import AnyOf, DataRequired
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import BasicStatusRecord, CaseType, NeedItem, NeedsRecord
 from portal.services.cases import file_case
@@ -31,7 +31,7 @@ from portal.views.received import show_received
 bp = Blueprint("record", __name__)
 
 
-class RecordCorrectionForm(FlaskForm):
+class RecordCorrectionForm(BaseForm):
     part = RadioField(
         _l("Which part is wrong?"),
         choices=[SelectChoice(key, label) for key, label in RECORD_PARTS.items()],

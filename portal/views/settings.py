@@ -34,7 +34,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, ValidationError
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import strip_text
+from portal.forms import BaseForm, strip_text
 from portal.i18n import LOCALE_COOKIE
 from portal.models import Channel, Resident, Role
 from portal.services.labels import CHANNELS
@@ -72,7 +72,7 @@ class ClockTime:
             raise ValidationError(self.message) from None
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BaseForm):
     # Language names are written in their own language (the template marks each with `lang`).
     language = RadioField(
         _l("Language"),
@@ -169,7 +169,7 @@ class FourDigits:
             )
 
 
-class PhonePinForm(FlaskForm):
+class PhonePinForm(BaseForm):
     pin = PasswordField(
         _l("New phone PIN"),
         filters=[strip_text],

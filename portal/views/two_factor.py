@@ -16,11 +16,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Regexp
 
 from portal.extensions import db, limiter
+from portal.forms import BaseForm
 from portal.models import AuditEvent, User
 from portal.services import two_factor
 from portal.services.crypto import cipher
@@ -31,7 +31,7 @@ PENDING_SECONDS = 5 * 60
 WRONG_CODE = _l("That code is not right. Check the time on your phone and try the newest code.")
 
 
-class AppCodeForm(FlaskForm):
+class AppCodeForm(BaseForm):
     code = StringField(
         _l("Code from your app"),
         filters=[auth.clean_code],
