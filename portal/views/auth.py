@@ -105,7 +105,7 @@ def complete_sign_in(user: User, next_url: str | None) -> ResponseReturnValue:
     login_user(user)
     session.pop(PHONE_KEY, None)
     target = url_for("admin.queue") if user.is_staff else url_for("home.index")
-    return redirect(safe_next(next_url) if next_url else target)
+    return redirect(safe_next(next_url, default=target))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
