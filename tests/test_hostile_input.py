@@ -9,12 +9,170 @@ is for, on SQLite and (with TEST_DATABASE_URL) on PostgreSQL, where a NUL used t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Role
+from portal.models import AreaLevel, Case, Role
+from portal.services import api_keys
 from portal.views.safety import is_safe_path, safe_next
-from tests.factories import PASSWORD, create_resident_user, create_user
+from tests.factories import (
+    PASSWORD,
+    create_area,
+    create_resident,
+    create_resident_user,
+    create_user,
+)
+from tests.html import field_error
+from tests.twilio_webhooks import signed_post
+
+CONTROL_ERROR = "Remove the hidden control characters: they can come in when text is pasted"
+LINE_ERROR = "Write this on one line, without line breaks"
+
+
+def _cases():
+    return db.session.scalar(select(func.count()).select_from(Case))
+
+
+# --- control characters in forms: an error beside the field ------------------------------
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x08", "\x1b", "\x7f", "\x85"])
+def test_a_control_character_in_a_text_area_is_an_error_beside_it(client_request, bad):
+    user, _ = create_resident_user(language="en")
+    db.session.commit()
+    client_request.login(user)
+    client_request.set_locale("en")
+    description = f"路口的盲道{bad}被占用了"
+    page = client_request.post(
+        "/cases/new",
+        {"case_type": "complaint", "category": "OTHER", "description": description},
+        expected_status=200,
+    )
+    assert page.title.get_text().startswith("Error:")
+    assert field_error(page, "description").endswith(CONTROL_ERROR)
+    assert _cases() == 0
+
+
+def test_line_breaks_and_tabs_are_fine_in_a_text_area(client_request):
+    user, _ = create_resident_user()
+    db.session.commit()
+    client_request.login(user)
+    page = client_request.get("/cases/new")
+    category = page.find(id="category").find_all("option")[-1]["value"]
+    client_request.post(
+        "/cases/new",
+        {"case_type": "complaint", "category": category, "description": "第一行\r\n\t第二行"},
+    )
+    assert _cases() == 1
+
+
+def test_a_line_break_in_a_one_line_field_is_an_error_beside_it(client_request):
+    create_resident_user(phone="+8613800000001")
+    db.session.commit()
+    client_request.set_locale("en")
+    page = client_request.post(
+        "/sign-in/password", {"phone": "138\n00000001", "password": PASSWORD}, expected_status=200
+    )
+    assert field_error(page, "phone").endswith(LINE_ERROR)
+
+
+# --- a NUL in an address, the webhooks, Open311: a 400 that says what was wrong ----------
+
+
+@pytest.mark.parametrize(
+    "url", ["/needs/catalogue?q=%00", "/needs/new?item=a%00", "/sign-in?next=/%00", "/?%00=1"]
+)
+def test_a_nul_in_an_address_is_a_400_page_naming_it(client_request, url):
+    user, _ = create_resident_user()
+    db.session.commit()
+    client_request.login(user)
+    client_request.set_locale("en")
+    page = client_request.get(url, expected_status=400)
+    assert page.find("h1").get_text(strip=True) == "Something in the request was wrong"
+    assert "contains a NUL character, which is never allowed." in page.find("main").get_text()
+
+
+@pytest.mark.parametrize(
+    ("body", "status"), [("好\x00", 400), ("好\x1b[31m", 400), ("第一行\r\n第二行", 200)]
+)
+def test_a_webhook_with_a_control_character_is_a_plain_400(client, app, body, status):
+    create_resident(phone="+8613912345678")
+    db.session.commit()
+    params = {
+        "MessageSid": "SM" + "1" * 32,
+        "From": "+8613912345678",
+        "To": "+8610000000000",
+        "Body": body,
+    }
+    response = signed_post(client, "/webhooks/twilio/sms", params)
+    assert response.status_code == status
+    if status == 400:
+        assert response.mimetype == "text/plain"
+        assert response.get_data(as_text=True).startswith("Body contains a ")
+        assert _cases() == 0
+
+
+@pytest.fixture
+def open311_key(app):
+    county = create_area("511321000000", AreaLevel.COUNTY)
+    village = create_area("511321101201", AreaLevel.VILLAGE, parent_id=county.id)
+    create_resident(village, phone="+8613912345678")
+    key = api_keys.create_key(
+        db.session, name="12345", area=county, actor_id=None, now=datetime.now(UTC)
+    )
+    db.session.commit()
+    return key.secret
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "盲道\x00被占用"),
+        ("description", "盲道\x07被占用"),
+        ("address_string", "村委会\x00门口"),
+        ("external_id", "A\x00"),
+        ("phone\x00", "13912345678"),
+    ],
+)
+def test_open311_refuses_a_control_character_with_a_400_in_its_shape(
+    client, open311_key, field, value
+):
+    data = {
+        "api_key": open311_key,
+        "service_code": "complaint",
+        "description": "路口的盲道被占用了",
+        "address_string": "幸福村村委会门口",
+        "phone": "13912345678",
+        field: value,
+    }
+    response = client.post(
+        "/open311/v2/requests.json", data=data, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 400
+    [error] = response.get_json()
+    assert error["code"] == 400
+    assert error["description"].startswith(field.replace("\x00", "") + " contains a")
+    assert _cases() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/open311/v2/requests/A%00.json",
+        "/open311/v2/tokens/%00.json",
+        "/open311/v2/requests.json?service_request_id=%00",
+        "/open311/v2/requests.json?status=open%1b",
+    ],
+)
+def test_open311_refuses_control_characters_in_the_address(client, open311_key, url):
+    joiner = "&" if "?" in url else "?"
+    response = client.get(f"{url}{joiner}api_key={open311_key}")
+    assert response.status_code == 400
+    assert response.get_json()[0]["code"] == 400
+
 
 # --- next= ----------------------------------------------------------------------------
 
@@ -57,9 +215,7 @@ def test_anything_else_is_not(app, target):
         assert safe_next(target, default="/admin/") == "/admin/"
 
 
-@pytest.mark.parametrize(
-    ("role", "home"), [(Role.RESIDENT, "/"), (Role.VILLAGE_WORKER, "/admin/")]
-)
+@pytest.mark.parametrize(("role", "home"), [(Role.RESIDENT, "/"), (Role.VILLAGE_WORKER, "/admin/")])
 @pytest.mark.parametrize("bad", ["/cases\r\nX-Injected: 1", "//evil.example", "/\\evil.example"])
 def test_a_bad_next_after_signing_in_lands_on_the_home_page(client, role, home, bad):
     if role is Role.RESIDENT:

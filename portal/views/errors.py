@@ -4,6 +4,9 @@ The layout reads the database (the signed-in user, the menu, the locale chosen i
 account). When it cannot be drawn, because the database is down or the error came from it,
 a plain page that needs no database stands in: same language, skip link, help link. The
 handler never raises, so nobody is shown Werkzeug's bare English page.
+
+`register` also installs the guard that answers a NUL in an address with a 400
+(portal.input_guard): input that would otherwise have made a 500.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from portal import input_guard
 from portal.extensions import db
 from portal.i18n import HTML_LANG, LOCALE_COOKIE
 
@@ -89,6 +93,9 @@ def _roll_back() -> None:
 
 
 def register(app: Flask) -> None:
+    input_guard.init_app(app)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
-        return render_error(error.code or 500)
+        message = error.description if isinstance(error, input_guard.InputRefused) else None
+        return render_error(error.code or 500, message)

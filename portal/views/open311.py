@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import csrf, db, limiter
+from portal.input_guard import refuse_control_characters
 from portal.models import ApiKey, Case
 from portal.services import api_keys, open311
 from portal.services.open311 import NewRequest, Open311Error, Query
@@ -25,6 +26,7 @@ from portal.services.phones import PhoneError, validate_phone
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
+bp.before_request(refuse_control_characters)  # a 400 below, never a 500
 
 
 def _key_bucket() -> str:
