@@ -6,7 +6,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +18,21 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-secret-never-use-in-production"  # noqa: S105 - documented dev default
+
+#: What a production key must be (README's configuration table and docs/security.md say why):
+#: long, with enough different characters, no long run repeated, and not a published value.
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_BITS_PER_CHARACTER = 2.5  # Shannon entropy of the characters' frequencies
+SECRET_REPEAT_LENGTH = 8  # no run of this many characters may appear twice
+PUBLISHED_SECRETS = frozenset(
+    {
+        DEV_SECRET,
+        # Flask's documentation prints this as an example of `secrets.token_hex()`.
+        "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
+        # The demo accounts' authenticator key, printed in README.md.
+        "WENXUDEMOWENXUDEMOWENXUDEMOWENXU",
+    }
+)
 
 
 def _float_or_none(value: str | None) -> float | None:
@@ -168,10 +187,23 @@ class ProductionConfig(BaseConfig):
         found = self.messaging_problems()
         if self.SECRET_KEY == DEV_SECRET:
             found.append("SECRET_KEY must be set")
+        else:
+            found += secret_problems("SECRET_KEY", self.SECRET_KEY)
         if not self.FIELD_ENCRYPTION_KEY:
             found.append("FIELD_ENCRYPTION_KEY must be set")
+        elif not fernet_key(self.FIELD_ENCRYPTION_KEY):
+            found.append(
+                "FIELD_ENCRYPTION_KEY must be a Fernet key (32 random bytes in URL-safe base64: "
+                "Fernet.generate_key())"
+            )
+        else:
+            found += secret_problems("FIELD_ENCRYPTION_KEY", self.FIELD_ENCRYPTION_KEY)
         if not self.LOOKUP_HASH_KEY:
             found.append("LOOKUP_HASH_KEY must be set")
+        elif self.LOOKUP_HASH_KEY == self.SECRET_KEY:
+            found.append("LOOKUP_HASH_KEY must not be the same as SECRET_KEY")
+        else:
+            found += secret_problems("LOOKUP_HASH_KEY", self.LOOKUP_HASH_KEY)
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             found.append("DATABASE_URL must name a PostgreSQL database")
         return found
@@ -193,6 +225,48 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> BaseConfig:
     except KeyError:
         raise RuntimeError(f"WENXU_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
     return cls(env)
+
+
+def secret_problems(name: str, value: str) -> list[str]:
+    """Why `value` is too weak to be the production key `name`; empty when it will do.
+
+    A floor, not a proof of randomness: a key from `secrets.token_urlsafe(32)` or
+    `Fernet.generate_key()` always passes, a word, a pattern or a copied example does not.
+    """
+    if value in PUBLISHED_SECRETS:
+        return [f"{name} is a published value: make a key of your own"]
+    if len(value) < SECRET_MIN_LENGTH:
+        return [f"{name} must be at least {SECRET_MIN_LENGTH} characters long"]
+    if shannon_bits(value) < SECRET_MIN_BITS_PER_CHARACTER:
+        return [f"{name} has too few different characters to be a random key"]
+    if repeats(value, SECRET_REPEAT_LENGTH):
+        return [f"{name} repeats a run of {SECRET_REPEAT_LENGTH} characters: use a random key"]
+    return []
+
+
+def shannon_bits(text: str) -> float:
+    """Shannon entropy of the characters of `text`, in bits per character."""
+    counts = Counter(text).values()
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts)
+
+
+def repeats(text: str, length: int) -> bool:
+    """Whether some run of `length` characters appears twice in `text`."""
+    seen: set[str] = set()
+    for start in range(len(text) - length + 1):
+        run = text[start : start + length]
+        if run in seen:
+            return True
+        seen.add(run)
+    return False
+
+
+def fernet_key(value: str) -> bool:
+    """Whether `value` is a Fernet key: 32 bytes in URL-safe base64 (nothing else in it)."""
+    try:
+        return len(base64.b64decode(value.encode("ascii"), altchars=b"-_", validate=True)) == 32
+    except (binascii.Error, UnicodeEncodeError):
+        return False
 
 
 def long_code(from_number: str, messaging_service_sid: str) -> bool:
