@@ -30,6 +30,7 @@ from portal.models import (
     CaseStatus,
     CaseType,
     EventKind,
+    FormSubmission,
     Resident,
 )
 from portal.models.base import AnySession
@@ -46,6 +47,11 @@ DEFAULT_WINDOW = timedelta(days=90)
 DESCRIPTION_LIMIT = 2000  # as on the resident's form (views.cases)
 LOCATION_LIMIT = 200  # Case.location
 TOKEN_NAMESPACE = uuid.UUID("6f1c1a52-5a4e-4f5e-9f47-0d8c3b1f3111")
+#: A client's `Idempotency-Key`: visible ASCII, at most 100 characters (FormSubmission.token
+#: holds "open311:<key id>:" before it, in 160).
+IDEMPOTENCY_KEY_LENGTH = 100
+IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_LENGTH}}}")  # fullmatch
+SUBMISSION_KIND = "open311"
 
 _HELP = _l("Help and services")
 _FEEDBACK = _l("Feedback and complaints")
@@ -306,6 +312,7 @@ class NewRequest:
     location: str
     phone_e164: str
     external_id: str | None = None
+    idempotency_key: str | None = None  # the client's Idempotency-Key header
 
 
 def token_for(key: ApiKey, external_id: str | None) -> str:
@@ -320,6 +327,30 @@ def existing_for(session: AnySession, key: ApiKey, external_id: str | None) -> C
         return None
     token = token_for(key, external_id)
     return session.scalar(cases_in_area(key.area).where(Case.open311_token == token))
+
+
+def submission_token(key: ApiKey, idempotency_key: str) -> str:
+    """The `form_submission` token of a POST with an Idempotency-Key, per API key."""
+    return f"{SUBMISSION_KIND}:{key.id}:{idempotency_key}"
+
+
+def earlier_request(session: AnySession, key: ApiKey, idempotency_key: str) -> Case | None:
+    """The case this key filed before with this Idempotency-Key, if any."""
+    record_id = session.scalar(
+        select(FormSubmission.record_id).where(
+            FormSubmission.token == submission_token(key, idempotency_key)
+        )
+    )
+    return session.get(Case, record_id) if record_id is not None else None
+
+
+def filed_before(session: AnySession, key: ApiKey, new: NewRequest) -> Case | None:
+    """The case an earlier POST of the same request made: same Idempotency-Key or external_id."""
+    if new.idempotency_key:
+        earlier = earlier_request(session, key, new.idempotency_key)
+        if earlier is not None:
+            return earlier
+    return existing_for(session, key, new.external_id)
 
 
 def find_resident(session: AnySession, key: ApiKey, phone_e164: str) -> Resident:
@@ -352,11 +383,18 @@ def find_resident(session: AnySession, key: ApiKey, phone_e164: str) -> Resident
 def create_request(
     session: AnySession, key: ApiKey, new: NewRequest, now: datetime, ip_address: str | None
 ) -> tuple[Case, bool]:
-    """File the case (or find the one filed before with the same external id): (case, created)."""
-    earlier = existing_for(session, key, new.external_id)
+    """File the case, or find the one filed before for the same request: (case, created).
+
+    With an Idempotency-Key, the key is claimed first (`form_submission`, unique token) and
+    the case is stored with it, so a repeat, even one racing this, never files a second case:
+    its insert of the same token fails (IntegrityError) and its view answers with
+    `filed_before`.
+    """
+    earlier = filed_before(session, key, new)
     if earlier is not None:
         return earlier, False
     resident = find_resident(session, key, new.phone_e164)
+    claimed = _claim(session, key, new.idempotency_key, now) if new.idempotency_key else None
     case = file_case(
         session,
         resident=resident,
@@ -381,8 +419,23 @@ def create_request(
             created_at=now,
         )
     )
+    if claimed is not None:
+        claimed.record_id = case.id
     session.flush()
     return case, True
+
+
+def _claim(session: AnySession, key: ApiKey, idempotency_key: str, now: datetime) -> FormSubmission:
+    """Take the Idempotency-Key before filing; IntegrityError when another request has it."""
+    claimed = FormSubmission(
+        token=submission_token(key, idempotency_key),
+        kind=SUBMISSION_KIND,
+        user_id=None,
+        created_at=now,
+    )
+    session.add(claimed)
+    session.flush()
+    return claimed
 
 
 def service_notice(case: Case) -> str:

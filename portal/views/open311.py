@@ -1,9 +1,11 @@
 """Open311 GeoReport v2 (JSON only) at /open311/v2/: how a 12345/12385 hotline hands cases over.
 
 The service list and definitions are public. Service requests belong to residents, so reading
-and filing them needs an `api_key` made in /admin/api-keys; a key sees and files only inside its
-area's subtree. Errors use GeoReport's shape: `[{"code": 400, "description": "..."}]`.
-See docs/open311.md.
+and filing them needs a key made in /admin/api-keys, sent in the `X-Api-Key` header (or
+`Authorization: Bearer`; the `api_key` parameter still works but reaches access logs); a key
+sees and files only inside its area's subtree. Wrong keys are limited per client address. A
+POST with an `Idempotency-Key` header files once. Errors use GeoReport's shape:
+`[{"code": 400, "description": "..."}]`. See docs/open311.md.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -29,10 +31,32 @@ csrf.exempt(bp)
 bp.before_request(refuse_control_characters)  # a 400 below, never a 500
 
 
+def _api_key() -> str:
+    """The key from `X-Api-Key`, else `Authorization: Bearer`, else the `api_key` parameter."""
+    header = request.headers.get("X-Api-Key", "").strip()
+    if header:
+        return header
+    scheme, _space, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.values.get("api_key") or ""
+
+
 def _key_bucket() -> str:
     """Rate limits count per key (by its hash), whatever address the calls come from."""
-    secret = request.values.get("api_key") or ""
+    secret = _api_key()
     return "open311:" + (api_keys.key_hash(secret)[:16] if secret else request.remote_addr or "")
+
+
+def _key_refused(response: Response) -> bool:
+    return response.status_code == 403
+
+
+#: Wrong, revoked or missing keys, per client address, over every path that needs a key: a
+#: guesser is soon held back, while calls with a good key never count.
+key_failures = limiter.shared_limit(
+    "10 per minute; 100 per hour", scope="open311-key-failures", deduct_when=_key_refused
+)
 
 
 def _error(status: int, message: str) -> ResponseReturnValue:
@@ -52,7 +76,7 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def _require_key() -> ApiKey:
-    key = api_keys.find_active_key(db.session, request.values.get("api_key"))
+    key = api_keys.find_active_key(db.session, _api_key())
     if key is None:
         raise Open311Error(
             403, _("A valid api_key is required. Keys are issued by administrators.")
@@ -95,6 +119,7 @@ def service_definition(service_code: str) -> ResponseReturnValue:
 
 
 @bp.get("/requests.json")
+@key_failures
 @limiter.limit("120 per minute", key_func=_key_bucket)
 def requests_list() -> ResponseReturnValue:
     key = _require_key()
@@ -115,6 +140,7 @@ def requests_list() -> ResponseReturnValue:
 
 
 @bp.get("/requests/<service_request_id>.json")
+@key_failures
 @limiter.limit("120 per minute", key_func=_key_bucket)
 def request_detail(service_request_id: str) -> ResponseReturnValue:
     key = _require_key()
@@ -124,6 +150,7 @@ def request_detail(service_request_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/tokens/<token>.json")
+@key_failures
 @limiter.limit("120 per minute", key_func=_key_bucket)
 def token(token: str) -> ResponseReturnValue:
     key = _require_key()
@@ -133,18 +160,19 @@ def token(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/requests.json")
+@key_failures
 @limiter.limit("30 per minute; 1000 per day", key_func=_key_bucket)
 def create_request() -> ResponseReturnValue:
     key = _require_key()
     new = _new_request()
     now = datetime.now(UTC)
-    case, created = open311.create_request(db.session, key, new, now, request.remote_addr)
-    answer = _filed(case)
     try:
+        case, created = open311.create_request(db.session, key, new, now, request.remote_addr)
+        answer = _filed(case)
         db.session.commit()
-    except IntegrityError:  # the same external_id posted twice at once: the other one won
+    except IntegrityError:  # the same Idempotency-Key or external_id at once: the other won
         db.session.rollback()
-        earlier = open311.existing_for(db.session, key, new.external_id)
+        earlier = open311.filed_before(db.session, key, new)
         if earlier is None:
             raise
         return jsonify([_filed(earlier)]), 200
@@ -187,7 +215,24 @@ def _new_request() -> NewRequest:
         location=_location(),
         phone_e164=_phone(),
         external_id=external_id,
+        idempotency_key=_idempotency_key(),
     )
+
+
+def _idempotency_key() -> str | None:
+    """The client's `Idempotency-Key` header: the same one files only once."""
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    if not open311.IDEMPOTENCY_KEY.fullmatch(value.strip()):
+        raise Open311Error(
+            400,
+            _(
+                "Idempotency-Key must be 1 to %(limit)d visible ASCII characters, without spaces.",
+                limit=open311.IDEMPOTENCY_KEY_LENGTH,
+            ),
+        )
+    return value.strip()
 
 
 def _location() -> str:

@@ -13,6 +13,7 @@ from portal.models import (
     CaseChannel,
     CaseEvent,
     CaseStatus,
+    FormSubmission,
     Notification,
     Role,
 )
@@ -343,3 +344,153 @@ def test_reading_needs_a_key(client, world, path):
     db.session.commit()
     assert client.get(path).status_code == 403
     assert client.get(path, query_string={"api_key": "nope"}).status_code == 403
+
+
+# --- the key in a header, failures limited per address (#11, point 8) --------------------
+
+
+def _no_key(world, **changes):
+    return _form(world, api_key=None, **changes)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [lambda key: {"X-Api-Key": key}, lambda key: {"Authorization": f"Bearer {key}"}],
+    ids=["x-api-key", "bearer"],
+)
+def test_the_key_may_come_in_a_header(client, world, header):
+    posted = client.post(
+        "/open311/v2/requests.json", data=_no_key(world), headers=header(world["key"])
+    )
+    assert posted.status_code == 201, posted.get_data(as_text=True)
+    reference = posted.get_json()[0]["service_request_id"]
+    read = client.get(f"/open311/v2/requests/{reference}.json", headers=header(world["key"]))
+    assert read.status_code == 200 and read.get_json()[0]["service_request_id"] == reference
+    # A header names the key, whatever the query string says.
+    wrong = client.get(
+        "/open311/v2/requests.json",
+        query_string={"api_key": world["key"]},
+        headers=header("wx311_not-a-real-key"),
+    )
+    assert wrong.status_code == 403
+
+
+def _from(address):
+    return {"REMOTE_ADDR": address}
+
+
+def test_wrong_keys_are_limited_per_client_address(client, world):
+    codes = [
+        client.get(
+            "/open311/v2/requests.json",
+            headers={"X-Api-Key": f"wx311_guess-{n}"},
+            environ_base=_from("198.51.100.7"),
+        ).status_code
+        for n in range(11)
+    ]
+    assert codes == [403] * 10 + [429]
+    # Every path with a key counts against the same allowance, a POST too.
+    assert (
+        client.post(
+            "/open311/v2/requests.json",
+            data=_form(world, api_key="wx311_guess-x"),
+            environ_base=_from("198.51.100.7"),
+        ).status_code
+        == 429
+    )
+    # Another address is not held back by the guesser.
+    other = client.get(
+        "/open311/v2/requests.json",
+        headers={"X-Api-Key": world["key"]},
+        environ_base=_from("198.51.100.8"),
+    )
+    assert other.status_code == 200
+
+
+def test_good_keys_do_not_use_up_the_failure_allowance(client, world):
+    for _ in range(30):
+        response = client.get(
+            "/open311/v2/requests.json",
+            headers={"X-Api-Key": world["key"]},
+            environ_base=_from("198.51.100.9"),
+        )
+        assert response.status_code == 200
+    bad = [
+        client.get(
+            "/open311/v2/requests.json",
+            headers={"X-Api-Key": "wx311_wrong"},
+            environ_base=_from("198.51.100.9"),
+        ).status_code
+        for _ in range(10)
+    ]
+    assert bad == [403] * 10
+
+
+# --- Idempotency-Key: one case per client key (#11, point 1) ------------------------------
+
+
+def _post(client, world, idempotency_key, **changes):
+    return client.post(
+        "/open311/v2/requests.json",
+        data=_form(world, **changes),
+        headers={"Idempotency-Key": idempotency_key, "Accept-Language": "en"},
+    )
+
+
+def test_a_repeated_idempotency_key_answers_with_the_same_case(client, world):
+    first = _post(client, world, "hotline-7f3a")
+    again = _post(client, world, "hotline-7f3a")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json() == first.get_json()
+    assert _count(Case) == 1 and _count(Notification) == 1
+    [row] = db.session.scalars(select(FormSubmission)).all()
+    case = db.session.scalar(select(Case))
+    assert row.token == f"open311:{world['key_row'].id}:hotline-7f3a"
+    assert (row.kind, row.record_id, row.user_id) == ("open311", case.id, None)
+    # Another client key files another case.
+    assert _post(client, world, "hotline-7f3b").status_code == 201 and _count(Case) == 2
+
+
+def test_a_refused_post_does_not_use_up_its_idempotency_key(client, world):
+    assert _post(client, world, "retry-1", phone="12").status_code == 400
+    assert _count(FormSubmission) == 0
+    assert _post(client, world, "retry-1").status_code == 201 and _count(Case) == 1
+
+
+def test_idempotency_keys_belong_to_their_api_key(client, world):
+    assert _post(client, world, "shared-1").status_code == 201
+    theirs = _post(client, world, "shared-1", api_key=world["other_key"])
+    # The other county's key does not get this county's case: it files its own (and has no
+    # resident with the number).
+    assert theirs.status_code == 400 and "No resident" in theirs.get_json()[0]["description"]
+
+
+@pytest.mark.parametrize("value", ["x" * 101, "two words", "键"])
+def test_a_malformed_idempotency_key_is_refused(client, world, value):
+    response = client.post(
+        "/open311/v2/requests.json",
+        data=_form(world),
+        headers=[("Idempotency-Key", value.encode().decode("latin-1"))],
+    )
+    assert (
+        response.status_code == 400 and "Idempotency-Key" in response.get_json()[0]["description"]
+    )
+    assert _count(Case) == 0
+
+
+def test_two_posts_racing_with_one_idempotency_key_make_one_case(client, world, monkeypatch):
+    first = _post(client, world, "race-1")
+    # The second request looked before the first one committed: it sees nothing, files, and
+    # the unique token stops it; it answers with the first one's case.
+    looked = []
+    earlier = open311.earlier_request
+
+    def not_yet(session, key, client_key):
+        looked.append(client_key)
+        return None if len(looked) == 1 else earlier(session, key, client_key)
+
+    monkeypatch.setattr(open311, "earlier_request", not_yet)
+    again = _post(client, world, "race-1")
+    assert again.status_code == 200 and len(looked) == 2
+    assert again.get_json() == first.get_json()
+    assert _count(Case) == 1 and _count(Notification) == 1 and _count(FormSubmission) == 1
