@@ -65,7 +65,8 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 # forwarded_allow_ips is left at gunicorn's default (only the loopback may set X-Forwarded-*):
-# trusting a proxy's headers is decided with the proxy set-up, in a later change.
+# the app itself believes as many proxies as TRUSTED_PROXY_COUNT says (portal/proxy.py), and the
+# access log's address (%(h)s) is then the client's (docs/deploy.md).
 
 # No control socket: systemd already stops, reloads and restarts the server by signals, and the
 # socket's default place ($HOME/.gunicorn) is read-only under the unit's ProtectSystem=strict.

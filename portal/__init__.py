@@ -32,12 +32,18 @@ def _load_config(app: Flask, config: BaseConfig | dict[str, Any] | None) -> None
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import auth, i18n, sqlite  # noqa: F401  (sqlite: connection settings)
+    from portal import (
+        auth,
+        i18n,
+        proxy,
+        sqlite,  # noqa: F401  (connection settings)
+    )
     from portal.clients import messaging
     from portal.extensions import csrf, db, limiter, migrate
     from portal.jobs import queue
     from portal.services import crypto
 
+    proxy.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["PROJECT_ROOT"] / "migrations"))
     csrf.init_app(app)

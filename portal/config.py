@@ -96,6 +96,9 @@ class BaseConfig:
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto/-Host are believed
+        # (portal/proxy.py): exactly as many as there are, or clients can forge their address.
+        self.TRUSTED_PROXY_COUNT = int(env.get("TRUSTED_PROXY_COUNT", "0"))
         # Redis down: count in this process's memory (logged) rather than refuse sign-in; a
         # quick timeout so a Redis that does not answer cannot hold a sign-in up.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

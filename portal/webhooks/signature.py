@@ -2,8 +2,15 @@
 
 Twilio signs the URL it called (our `PUBLIC_BASE_URL` + path + the query string exactly as
 sent) followed by the POST parameters sorted by name. Werkzeug's `request.url` decodes the
-query string (and a proxy may change host or scheme), so the URL is rebuilt from the
-configured public address and the raw `request.query_string` instead.
+query string, so the URL is rebuilt from the configured public address and the raw
+`request.query_string` instead.
+
+Scheme and host come from `PUBLIC_BASE_URL` only, never from the request: without a proxy
+(TRUSTED_PROXY_COUNT=0) its Host and X-Forwarded-* are whatever the sender wrote, and even
+behind one, believing them would let a signature made for another site sharing the token (a
+staging copy) be replayed here. Behind a proxy the request's own scheme and host, as
+portal/proxy.py sets them, only go into the log when a signature fails, to show an operator a
+PUBLIC_BASE_URL that does not match the address Twilio was given.
 """
 
 from __future__ import annotations
@@ -33,5 +40,10 @@ def require_twilio_signature() -> None:
         abort(403)
     params = request.form if request.method == "POST" else {}
     if not RequestValidator(token).validate(signed_url(), params, signature):
-        log.warning("webhook refused: bad signature", extra={"path": request.path})
+        log.warning(
+            "webhook refused: bad signature for %s (the request came in as %r)",
+            current_app.config["PUBLIC_BASE_URL"],
+            request.host_url,
+            extra={"path": request.path},
+        )
         abort(403)
