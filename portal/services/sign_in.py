@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 
 from portal.models import Channel, MessageChannel, Resident, SignInCode, User
 from portal.models.base import AnySession
@@ -104,18 +104,45 @@ def send_code(
 def check_code(
     session: AnySession, user: User, typed: str, *, now: datetime, digest: Callable[[str], str]
 ) -> CodeCheck:
-    """Check a typed code; a right one is used up, a wrong one counts as a try."""
+    """Check a typed code; every try counts, and a right one is used up.
+
+    The try is counted before the code is compared, by one UPDATE that only succeeds while
+    tries are left (`attempts < MAX_TRIES`): concurrent guesses cannot all read the same count
+    and get more than MAX_TRIES comparisons between them. Using the code is a second
+    conditional UPDATE, so a right code sent twice at once signs in once.
+    """
     code = latest_code(session, user)
     if code is None:
         return CodeCheck.NO_CODE
     if code.expires_at <= now:
         return CodeCheck.EXPIRED
-    if code.attempts >= MAX_TRIES:
-        return CodeCheck.TOO_MANY_TRIES
-    if not secrets.compare_digest(code.code_hash, digest(f"sign-in:{user.id}:{typed}")):
-        code.attempts += 1
-        session.flush()
-        return CodeCheck.TOO_MANY_TRIES if code.attempts >= MAX_TRIES else CodeCheck.WRONG
-    code.used_at = now
-    session.flush()
-    return CodeCheck.OK
+    code_hash = code.code_hash
+    tries = session.scalar(
+        update(SignInCode)
+        .where(_still_open(code.id), SignInCode.attempts < MAX_TRIES)
+        .values(attempts=SignInCode.attempts + 1)
+        .returning(SignInCode.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(code)  # the row changed under the ORM's copy
+    if tries is None:
+        # No try left, or a concurrent request used or replaced the code meanwhile.
+        still_open = code.used_at is None and code.revoked_at is None
+        return CodeCheck.TOO_MANY_TRIES if still_open else CodeCheck.NO_CODE
+    if not secrets.compare_digest(code_hash, digest(f"sign-in:{user.id}:{typed}")):
+        return CodeCheck.TOO_MANY_TRIES if tries >= MAX_TRIES else CodeCheck.WRONG
+    used = session.scalar(
+        update(SignInCode)
+        .where(_still_open(code.id))
+        .values(used_at=now)
+        .returning(SignInCode.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(code)
+    return CodeCheck.OK if used is not None else CodeCheck.NO_CODE
+
+
+def _still_open(code_id: int) -> ColumnElement[bool]:
+    return and_(
+        SignInCode.id == code_id, SignInCode.used_at.is_(None), SignInCode.revoked_at.is_(None)
+    )
