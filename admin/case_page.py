@@ -40,7 +40,7 @@ from admin.timeline import STAFF_STATUSES, staff_timeline
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.i18n import current_locale
-from portal.models import Area, Case, CaseStatus, SlaPolicy, User
+from portal.models import Area, Case, CaseEvent, CaseStatus, SlaPolicy, User
 from portal.services import staff_actions, workflow
 from portal.services.access import cases_for
 from portal.services.guardians import guardians_of
@@ -316,14 +316,21 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
         return _render(found, now, refusal=str(REFUSALS["not_allowed"]), status=409)
     if not form.validate_on_submit() or not _find_merge_target(form, found, now):
         return _render(found, now, submitted=form, step=step, status=400)
+    before = staff_actions.snapshot(db.session, found)
     try:
-        step.run(found, form, now)
+        event = step.run(found, form, now)
     except ActionRefused as error:
         db.session.rollback()
         message = REFUSALS.get(error.code, REFUSALS["not_allowed"])
         found = _scoped_case(case_id, now)
         return _render(found, now, submitted=form, step=step, refusal=str(message), status=409)
-    record_action(step.action.value, found)
+    record_action(
+        step.action.value,
+        found,
+        changes=staff_actions.changes(before, staff_actions.snapshot(db.session, found)),
+        reason=getattr(getattr(form, "reason", None), "data", None),
+        event_id=event.id if isinstance(event, CaseEvent) else None,
+    )
     db.session.commit()
     flash(str(step.done), "success")
     return redirect(url_for("admin.case", case_id=found.id, _anchor="history"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp
+from admin.audit import record_list
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm
@@ -95,6 +97,8 @@ def queue() -> ResponseReturnValue:
     filters = _filters(form, areas)
     after = request.args.get("after")
     page = case_queue.queue_page(db.session, current_user, filters, now, after=after)
+    record_list("case_list.view", asdict(filters), shown=len(page.cases))
+    db.session.commit()
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("admin.queue", **args, after=page.next_cursor) if page.next_cursor else None
     state_links = {

@@ -19,6 +19,7 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from admin import bp
+from admin.audit import record_list
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.jobs.periodic import NO_RECEIPT
@@ -79,9 +80,9 @@ def outbox() -> ResponseReturnValue:
         .limit(PAGE_SIZE)
     ).all()
     # Receipts that matched no message belong to no area: only administrators see them.
-    strays = (
-        unmatched(db.session, now=datetime.now(UTC)) if current_user.role == Role.ADMIN else []
-    )
+    strays = unmatched(db.session, now=datetime.now(UTC)) if current_user.role == Role.ADMIN else []
+    record_list("outbox.view", {}, shown=len(messages) + len(strays))
+    db.session.commit()
     return render_template(
         "admin/outbox.html", title=_("Outbox"), messages=messages, reason=reason, strays=strays
     )

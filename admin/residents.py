@@ -20,7 +20,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp
-from admin.audit import record_read
+from admin.audit import record_list, record_read
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm, strip_text
@@ -100,6 +100,14 @@ def residents() -> ResponseReturnValue:
     requested = _int_or_none(request.args.get("page")) or 1
     found = resident_list(db.session, current_user, today, page=requested, **options)
     page = found.page
+    filters = {
+        "search": options["search"],
+        "area_id": options["area"].id if options["area"] else None,
+        "survey": options["state"].value if options["state"] else None,
+        "page": page,
+    }
+    record_list("resident_list.view", filters, shown=len(found.rows))
+    db.session.commit()
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "admin/residents.html",

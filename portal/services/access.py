@@ -7,7 +7,8 @@ area's subtree; an institution sees the residents assigned to it; an administrat
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
@@ -17,6 +18,8 @@ from portal.models import (
     Case,
     Guardianship,
     Notification,
+    Plan,
+    PlanItem,
     Resident,
     Role,
     User,
@@ -145,3 +148,79 @@ def audit_events_for(session: AnySession, user: User) -> Select[AuditEvent]:
         .where(Area.code.startswith(prefix))
     )
     return query.where(AuditEvent.resident_id.in_(in_scope))
+
+
+#: URL parameters that name what a refused request asked for, the most specific first.
+ASKED_FOR = (
+    ("case_id", "case"),
+    ("plan_item_id", "plan_item"),
+    ("item_id", "plan_item"),
+    ("plan_id", "plan"),
+    ("resident_id", "resident"),
+    ("user_id", "user"),
+    ("key_id", "api_key"),
+    ("call_back_id", "call_back"),
+    ("run_id", "import_run"),
+    ("sample_id", "supervision_sample"),
+    ("round_id", "supervision_round"),
+    ("policy_id", "sla_policy"),
+)
+
+
+def record_refusal(
+    session: AnySession,
+    *,
+    actor_id: int,
+    asked: Mapping[str, object],
+    request: Mapping[str, str | None],
+    ip_address: str | None,
+    now: datetime,
+) -> AuditEvent:
+    """Audit a request answered 404 because its object is outside the user's scope, their
+    role may not use the page, or the object does not exist (the console tells these apart to
+    nobody): `access.refused`, naming the object asked for (`asked`: the URL's parameters)
+    and the request (`request`: endpoint, method, path).
+
+    The row carries the resident the object belongs to, when it exists, so the supervisors of
+    that resident's area see who asked for it from outside. Flushes, never commits.
+    """
+    object_type, object_id = next(
+        ((kind, asked[name]) for name, kind in ASKED_FOR if isinstance(asked.get(name), int)),
+        (None, None),
+    )
+    event = AuditEvent(
+        actor_id=actor_id,
+        action="access.refused",
+        resident_id=_owner(session, object_type, object_id, asked),
+        object_type=object_type,
+        object_id=object_id,
+        ip_address=ip_address,
+        data={
+            **request,
+            "asked": {k: v if isinstance(v, int) else str(v) for k, v in asked.items()},
+        },
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _owner(
+    session: AnySession, object_type: str | None, object_id: object, asked: Mapping[str, object]
+) -> int | None:
+    """The resident a refused object belongs to, if it exists."""
+    if object_type == "case":
+        return session.scalar(select(Case.resident_id).where(Case.id == object_id))
+    if object_type == "plan_item":
+        return session.scalar(
+            select(Plan.resident_id)
+            .join(PlanItem, PlanItem.plan_id == Plan.id)
+            .where(PlanItem.id == object_id)
+        )
+    if object_type == "plan":
+        return session.scalar(select(Plan.resident_id).where(Plan.id == object_id))
+    resident_id = asked.get("resident_id")
+    if isinstance(resident_id, int):
+        return session.scalar(select(Resident.id).where(Resident.id == resident_id))
+    return None
