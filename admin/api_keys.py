@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, ValidationError
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import BaseForm, MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
 from portal.i18n import current_locale
 from portal.models import ApiKey, Area, AreaLevel
 from portal.services import api_keys
@@ -44,7 +44,8 @@ class KeyForm(BaseForm):
     area = SelectField(_l("Area"), validate_choice=False)
 
     def validate_area(self, field: SelectField) -> None:
-        if not (field.data or "").isdigit() or _area(int(field.data)) is None:
+        area_id = whole_number(field.data)
+        if area_id is None or _area(area_id) is None:
             raise ValidationError(_l("Choose the area whose cases the system may file and read"))
 
 

@@ -18,7 +18,7 @@ from wtforms.validators import Optional, Regexp, ValidationError
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import BaseForm, strip_text
+from portal.forms import BaseForm, strip_text, whole_number
 from portal.models import AuditEvent, Resident, Role, User
 from portal.services.access import audit_events_for
 from portal.services.labels import ACCOUNT_ROLES
@@ -35,8 +35,9 @@ def _actor(form: FlaskForm, field: StringField) -> None:
     field.e164 = None
     if not text:
         return
-    if text.isdigit() and len(text) <= 9:
-        field.actor_id = int(text)
+    actor_id = whole_number(text)
+    if actor_id is not None:
+        field.actor_id = actor_id
         return
     try:
         field.e164 = validate_phone(text)
@@ -120,9 +121,9 @@ def audit_log() -> ResponseReturnValue:
         if isinstance(until, date):
             end = _local_midnight_utc(until + timedelta(days=1))
             query = query.where(AuditEvent.created_at < end)
-        before = request.args.get("before", "")
-        if before.isdigit():
-            query = query.where(AuditEvent.id < int(before))
+        before = whole_number(request.args.get("before", ""), digits=18)
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
         events = list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE + 1)))
         if len(events) > PAGE_SIZE:
             events = events[:PAGE_SIZE]

@@ -35,12 +35,18 @@ def _value_of(choice: Any) -> Any:
 
 
 class OneOfChoices:
-    """The value must be one of the field's current choices (set by the view), not empty."""
+    """The value must be one of the field's current choices (set by the view), not empty.
 
-    def __init__(self, message: Any) -> None:
+    With `optional`, nothing chosen (an empty value) is fine too; anything else still is not.
+    """
+
+    def __init__(self, message: Any, *, optional: bool = False) -> None:
         self.message = message
+        self.optional = optional
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
+        if self.optional and field.data in (None, ""):
+            return
         values = {str(_value_of(choice)) for choice in field.choices or []} - {""}
         if str(field.data or "") not in values:
             raise ValidationError(self.message)

@@ -18,7 +18,7 @@ from admin import bp
 from admin.audit import record_list
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.forms import BaseForm
+from portal.forms import BaseForm, whole_number
 from portal.i18n import current_locale
 from portal.models import Area, CaseStatus, CaseType
 from portal.services import queue as case_queue
@@ -75,7 +75,8 @@ def _filter_form(areas: list[Area], locale: str) -> QueueFilterForm:
 def _filters(form: QueueFilterForm, areas: list[Area]) -> case_queue.Filters:
     area_ids = {a.id for a in areas}
     area_text = form.area.data or ""
-    area_id = int(area_text) if area_text.isdigit() and int(area_text) in area_ids else None
+    area_id = whole_number(area_text)
+    area_id = area_id if area_id in area_ids else None
     return case_queue.Filters(
         case_type=form.type.data or "",
         status=form.status.data

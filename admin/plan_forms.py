@@ -18,7 +18,7 @@ from admin.case_forms import OneOfChoices
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import ItemStatus, PlanPart
 from portal.services import labels
-from portal.services.plan_workflow import REQUIRED, ItemInput, missing_fields
+from portal.services.plan_workflow import REQUIRED, ItemInput
 
 TEXT_LIMIT = 2000
 NAME_LIMIT = 200
@@ -67,7 +67,11 @@ class ItemForm(BaseForm):
         filters=[strip_text],
         validators=[MaxChars(NAME_LIMIT), PlainText()],
     )
-    institution = SelectField(_l("Service institution (optional)"), validate_choice=False)
+    institution = SelectField(
+        _l("Service institution (optional)"),
+        validate_choice=False,
+        validators=[OneOfChoices(_l("Choose an institution from the list"), optional=True)],
+    )
     planned_by = DateField(
         _l("Due by"),
         validators=[Optional()],
@@ -78,8 +82,11 @@ class ItemForm(BaseForm):
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         if not self.decision.errors and self.decision.data in REQUIRED:
-            for name in missing_fields(self.item_input(need_item_id=0)):
+            # Read from the fields themselves: item_input() converts values that may be invalid.
+            for name in REQUIRED[ItemStatus(self.decision.data)]:
                 field = getattr(self, name)
+                if field.data:
+                    continue
                 if not field.errors:
                     field.errors = [*field.errors, MISSING[name]]
                 ok = False

@@ -30,6 +30,7 @@ from admin.plan_forms import (
 )
 from portal.auth import roles_required
 from portal.extensions import db
+from portal.forms import whole_number
 from portal.i18n import current_locale
 from portal.models import Institution, NeedItem, NeedsAnswer, Plan, PlanItem, Resident
 from portal.services import plan_workflow as workflow
@@ -226,7 +227,7 @@ def resident_plan_add_item(resident_id: int, plan_id: int) -> ResponseReturnValu
     resident = _resident(resident_id)
     plan = _plan(resident, plan_id)
     form = _with_institutions(_extra_form())
-    need_item_id = int(form.need_item.data) if str(form.need_item.data).isdigit() else 0
+    need_item_id = whole_number(form.need_item.data) or 0
     if db.session.get(NeedItem, need_item_id) is None:
         need_item_id = 0
     return _add(resident, plan, form, "extra", need_item_id, None)

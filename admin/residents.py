@@ -23,7 +23,7 @@ from admin import bp
 from admin.audit import record_list, record_read
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.forms import BaseForm, strip_text
+from portal.forms import BaseForm, strip_text, whole_number
 from portal.i18n import current_locale
 from portal.models import Area, Resident, Role, User
 from portal.services.access import areas_for, residents_for
@@ -63,7 +63,7 @@ class ResidentFilterForm(BaseForm):
 
 
 def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return whole_number(value)
 
 
 def _state(value: str | None) -> SurveyState | None:

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, ValidationError
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import BaseForm, strip_text
+from portal.forms import BaseForm, strip_text, whole_number
 from portal.models import SlaPolicy
 from portal.services.deadlines import Unit
 from portal.services.labels import CASE_TYPES
@@ -49,8 +49,7 @@ def amount_text(amount: int, unit: str) -> str:
 
 
 def _number(text: str | None) -> int | None:
-    text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    return whole_number((text or "").strip())
 
 
 class WholeNumber:

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, ValidationError
 from admin import bp
 from portal.auth import hash_password, roles_required
 from portal.extensions import db
-from portal.forms import BaseForm, MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
 from portal.i18n import current_locale
 from portal.models import STAFF_ROLES, Area, Institution, Role, User
 from portal.services import staff_accounts as accounts
@@ -38,7 +38,7 @@ def _phone(form: FlaskForm, field: StringField) -> None:
 
 
 def _int_or_none(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return whole_number(value)
 
 
 def _role_field() -> SelectField:

@@ -25,7 +25,7 @@ from admin.audit import record_read
 from admin.audit_log import DayField
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import BaseForm, MaxChars, PlainText, strip_text
+from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
 from portal.i18n import current_locale
 from portal.models import NeedItem, Resident, Role
 from portal.services.access import residents_for
@@ -211,7 +211,7 @@ def _check(form: Any, year: int, visitor_ids: set[int]) -> bool:
         form.surveyed_on.errors = [_("The date of the visit must be in %(year)d", year=year)]
         ok = False
     visitor = form.surveyed_by.data
-    if not (isinstance(visitor, str) and visitor.isdigit() and int(visitor) in visitor_ids):
+    if whole_number(visitor) not in visitor_ids:
         form.surveyed_by.errors = [_("Choose who visited")]
         ok = False
     return ok

@@ -24,6 +24,17 @@ def strip_text(value: Any) -> Any:
     return value
 
 
+def whole_number(text: object, *, digits: int = 9) -> int | None:
+    """`text` as a whole number when it is 1 to `digits` ASCII digits; else None.
+
+    `str.isdigit()` is no check before `int()`: it accepts "²", which `int()` refuses, and
+    5,000 digits, past `int()`'s limit and any integer column's (each a 500).
+    """
+    if isinstance(text, str) and 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 class NoControlCharacters:
     """No NUL or other control character; line breaks only where the field has several lines.
 

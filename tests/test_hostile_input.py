@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import AreaLevel, Case, Role
 from portal.services import api_keys
 from portal.views.safety import is_safe_path, safe_next
+from tests import hostile_forms
 from tests.factories import (
     PASSWORD,
     create_area,
@@ -240,3 +241,110 @@ def test_a_good_next_is_still_followed(client):
         "/sign-in/password?next=/cases/new", data={"phone": "13800000001", "password": PASSWORD}
     )
     assert response.location == "/cases/new"
+
+
+# --- malformed values in the staff forms: errors beside the fields, never a 500 ----------
+
+NOT_NUMBERS = ["abc", "²", "١٢", "9" * 5000, "-1", " "]
+
+
+@pytest.fixture
+def world(app):
+    return hostile_forms.build_world()
+
+
+def _as(client_request, world, role="admin"):
+    client_request.login(world.users[role])
+    client_request.set_locale("en")
+
+
+def _plan_url(world, tail: str) -> str:
+    return f"/admin/residents/{world.ids['resident_id']}/plan/{world.ids['plan_id']}/{tail}"
+
+
+@pytest.mark.parametrize("institution", NOT_NUMBERS)
+def test_a_plan_item_with_an_institution_not_on_the_list_is_an_error_beside_it(
+    client_request, world, institution
+):
+    _as(client_request, world)
+    page = client_request.post(
+        _plan_url(world, "items"),
+        {
+            "extra-need_item": str(hostile_forms.need_item_id()),
+            "extra-decision": "planned",
+            "extra-part": "assistance",
+            "extra-description": "上门康复训练",
+            "extra-responsible": "区残联",
+            "extra-institution": institution,
+            "extra-planned_by": "2026-06-30",
+        },
+        expected_status=400,
+    )
+    assert field_error(page, "extra-institution").endswith("Choose an institution from the list")
+
+
+@pytest.mark.parametrize("need_item", NOT_NUMBERS)
+def test_a_plan_item_with_a_service_not_in_the_catalogue_is_an_error_beside_it(
+    client_request, world, need_item
+):
+    _as(client_request, world)
+    page = client_request.post(
+        _plan_url(world, "items"),
+        {"extra-need_item": need_item, "extra-decision": "declined", "extra-part": "assistance"},
+        expected_status=400,
+    )
+    assert "Choose a service from the catalogue" in field_error(page, "extra-need_item")
+
+
+@pytest.mark.parametrize("part", ["2026-13-01", "\x00", "健康"])
+def test_an_answer_in_no_part_of_the_plan_is_an_error_beside_it(client_request, world, part):
+    _as(client_request, world)
+    answer = world.ids["answer_id"]
+    page = client_request.post(
+        _plan_url(world, f"needs/{answer}"),
+        {f"need-{answer}-decision": "planned", f"need-{answer}-part": part},
+        expected_status=400,
+    )
+    assert field_error(page, f"need-{answer}-part")
+    assert "Write what will be done" in field_error(page, f"need-{answer}-description")
+
+
+@pytest.mark.parametrize("amount", NOT_NUMBERS)
+def test_a_deadline_that_is_not_a_small_whole_number_is_an_error_beside_it(
+    client_request, world, amount
+):
+    _as(client_request, world)
+    page = client_request.post(
+        f"/admin/sla-policies/{world.ids['policy_id']}",
+        {"ack_amount": amount, "ack_unit": "working_days", "resolve_amount": "15"},
+        expected_status=200,
+    )
+    assert "Enter a whole number from 1 to 999" in field_error(page, "ack_amount")
+
+
+@pytest.mark.parametrize("area", NOT_NUMBERS)
+def test_an_api_key_for_an_area_not_on_the_list_is_an_error_beside_it(client_request, world, area):
+    _as(client_request, world)
+    page = client_request.post(
+        "/admin/api-keys/new", {"name": "12345 热线", "area": area}, expected_status=200
+    )
+    assert "Choose the area" in field_error(page, "area")
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/admin/?area={}",
+        "/admin/?after=~{}",
+        "/admin/residents?page={}",
+        "/admin/staff?page={}",
+        "/admin/audit?before={}",
+        "/admin/audit?actor={}",
+    ],
+)
+def test_filters_and_pages_ignore_or_refuse_numbers_that_are_not(
+    client_request, world, query, value
+):
+    _as(client_request, world)
+    client_request.get(query.format(value))

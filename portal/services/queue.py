@@ -109,8 +109,8 @@ def encode_cursor(row: Case) -> str:
 def _after(cursor: str) -> ColumnElement[bool] | None:
     """Rows after `cursor` in (current_due_at NULLS LAST, id) order; None if it is malformed."""
     due_text, _, id_text = cursor.partition("~")
-    if not id_text.isdigit():
-        return None
+    if not (id_text.isascii() and id_text.isdigit() and len(id_text) <= 18):
+        return None  # "²" and 5,000 digits pass isdigit() but not int()
     last_id = int(id_text)
     if not due_text:
         return and_(Case.current_due_at.is_(None), Case.id > last_id)
