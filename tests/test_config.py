@@ -32,7 +32,10 @@ def test_production_refuses_to_start_with_development_secrets():
 
 def test_production_starts_with_its_own_keys():
     app = create_app(ProductionConfig(PRODUCTION))
+    # The session cookie: HTTPS only, out of scripts' reach, not sent on cross-site posts.
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 # --- production secrets (#11, point 8) --------------------------------------------------
