@@ -4,6 +4,7 @@ requests the console refused."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,6 +99,7 @@ def record_refused(response: Response) -> Response:
         )
         db.session.commit()
     except SQLAlchemyError:
-        db.session.rollback()
+        with suppress(SQLAlchemyError):  # the database may be the reason
+            db.session.rollback()
         log.warning("could not audit a refused request", extra={"path": request.path})
     return response

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, CaseType, Role
@@ -246,3 +247,13 @@ def test_a_reply_records_its_event_not_its_text(client_request, world):
     assert row.data["changes"] == {"status": ["new", "in_progress"]}
     assert row.data["event_id"]
     assert datetime.now(UTC) >= row.created_at
+
+
+def test_a_refusal_that_cannot_be_audited_is_still_a_404(client_request, world, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database gone"))
+
+    monkeypatch.setattr("admin.audit.record_refusal", broken)
+    client_request.login(world["worker"])
+    client_request.get(f"/admin/cases/{world['their_case'].id}", expected_status=404)
+    assert _audits("access.refused") == []
