@@ -27,9 +27,11 @@ from admin.audit import record_read
 from admin.audit_log import DayField
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.forms import BaseForm, MaxChars, PlainText, strip_text
+from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
+from portal.forms import MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
-from portal.models import NeedItem, PlanItem, Resident, Role
+from portal.models import Delivery, NeedItem, PlanItem, Resident, Role
+from portal.models.submission import FormSubmission
 from portal.services.calendar_admin import local_today
 from portal.services.deliveries import (
     ItemClosedError,
@@ -63,7 +65,9 @@ def _optional_text(label: object, limit: int) -> StringField:
     )
 
 
-class DeliveryForm(BaseForm):
+class DeliveryForm(OneSubmitForm):
+    submission_kind = "delivery"
+
     delivered_on = DayField(
         _l("Date delivered"),
         format="%Y-%m-%d",
@@ -146,7 +150,9 @@ class DeliveryForm(BaseForm):
         return valid and not missing
 
 
-class NotDeliveredForm(BaseForm):
+class NotDeliveredForm(OneSubmitForm):
+    submission_kind = "not_delivered"
+
     reason = _text(
         _l("Why could it not be delivered?"),
         _l("Say why it could not be delivered"),
@@ -202,6 +208,9 @@ def create_delivery(item_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     item = _item_or_404(item_id, local_today(now))
     form = _delivery_form(item, local_today(now), submitted=True)
+    first = made_before(form)  # a repeat after the item closed still shows the first
+    if first is not None:
+        return _delivered(first)
     if not takes_deliveries(item):
         flash(_("Deliveries can only be recorded for items of an active plan."), "info")
         return redirect(url_for("admin.new_delivery", item_id=item.id))
@@ -212,30 +221,39 @@ def create_delivery(item_id: int) -> ResponseReturnValue:
     assert isinstance(delivered_on, date)  # DataRequired and the date checks passed
     project = db.session.scalar(select(NeedItem).where(NeedItem.code == form.project.data))
     assert project is not None  # OneOfChoices accepted it from the catalogue
-    try:
-        record_delivery(
-            db.session,
-            item,
-            SixElements(
-                delivered_on=delivered_on,
-                responsible=form.responsible.data,
-                project_name=project.name_zh,
-                funds_yuan=form.funds_yuan.data,
-                equipment=form.equipment.data or None,
-                equipment_quantity=form.equipment_quantity.data if form.equipment.data else None,
-                equipment_unit=form.equipment_unit.data or None,
-                measures=form.measures.data,
-                effect=form.effect.data,
-            ),
-            actor=current_user,
-            now=now,
-            ip_address=request.remote_addr,
-        )
-    except ItemClosedError:
-        abort(409)
-    db.session.commit()
+    elements = SixElements(
+        delivered_on=delivered_on,
+        responsible=form.responsible.data,
+        project_name=project.name_zh,
+        funds_yuan=form.funds_yuan.data,
+        equipment=form.equipment.data or None,
+        equipment_quantity=form.equipment_quantity.data if form.equipment.data else None,
+        equipment_unit=form.equipment_unit.data or None,
+        measures=form.measures.data,
+        effect=form.effect.data,
+    )
+
+    def make() -> Made:
+        try:
+            delivery = record_delivery(
+                db.session,
+                item,
+                elements,
+                actor=current_user,
+                now=now,
+                ip_address=request.remote_addr,
+            )
+        except ItemClosedError:
+            abort(409)
+        return Made(delivery.id)
+
+    return submit_once(form, make, _delivered, now=now)
+
+
+def _delivered(submission: FormSubmission) -> ResponseReturnValue:
+    delivery = db.get_or_404(Delivery, submission.record_id)
     flash(_("Delivery recorded. The resident has been asked to rate it."), "success")
-    return redirect(url_for("admin.new_delivery", item_id=item.id))
+    return redirect(url_for("admin.new_delivery", item_id=delivery.plan_item_id))
 
 
 @bp.post("/plan-items/<int:item_id>/not-delivered")
@@ -244,25 +262,35 @@ def item_not_delivered(item_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     item = _item_or_404(item_id, local_today(now))
     form = NotDeliveredForm(prefix="not-delivered")
+    first = made_before(form)  # the item is closed now: show the first, not a refusal
+    if first is not None:
+        return _not_delivered(first)
     if not may_mark_not_delivered(item):
         flash(_("Only a planned item with nothing delivered yet can be marked so."), "info")
         return redirect(url_for("admin.new_delivery", item_id=item.id))
     if not form.validate_on_submit():
         return _page(item, _delivery_form(item, local_today(now)), form, failed=form), 400
-    try:
-        record_not_delivered(
-            db.session,
-            item,
-            form.reason.data,
-            actor=current_user,
-            now=now,
-            ip_address=request.remote_addr,
-        )
-    except ItemClosedError:
-        abort(409)
-    db.session.commit()
+
+    def make() -> Made:
+        try:
+            record_not_delivered(
+                db.session,
+                item,
+                form.reason.data,
+                actor=current_user,
+                now=now,
+                ip_address=request.remote_addr,
+            )
+        except ItemClosedError:
+            abort(409)
+        return Made(item.id)
+
+    return submit_once(form, make, _not_delivered, now=now)
+
+
+def _not_delivered(submission: FormSubmission) -> ResponseReturnValue:
     flash(_("Marked as not delivered. The resident has been told why."), "success")
-    return redirect(url_for("admin.new_delivery", item_id=item.id))
+    return redirect(url_for("admin.new_delivery", item_id=submission.record_id))
 
 
 def _page(

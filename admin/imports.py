@@ -18,7 +18,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectField
@@ -26,10 +25,12 @@ from wtforms import SelectField
 from admin import bp
 from portal.auth import roles_required
 from portal.extensions import csrf, db
+from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import BaseForm
 from portal.jobs.imports import apply_import
 from portal.jobs.queue import QUEUE_IMPORTS, after_commit
 from portal.models import ImportRun, Role
+from portal.models.submission import FormSubmission
 from portal.services.calendar_admin import local_today
 from portal.services.survey_export import export_rows, to_csv, to_xlsx
 from portal.services.survey_import import (
@@ -114,6 +115,12 @@ class UploadForm(BaseForm):
     )
 
 
+class ApplyForm(OneSubmitForm):
+    """Apply a checked run (nothing to fill in): a double click applies it once."""
+
+    submission_kind = "import_apply"
+
+
 def _form(**kw: Any) -> UploadForm:
     form = UploadForm(prefix="import", **kw)
     form.year.choices = _years()
@@ -195,7 +202,10 @@ def _run_or_404(run_id: int) -> ImportRun:
 @bp.get("/imports/<int:run_id>")
 @roles_required(Role.COUNTY_STAFF)
 def import_run(run_id: int) -> ResponseReturnValue:
-    run = _run_or_404(run_id)
+    return _run_page(_run_or_404(run_id), ApplyForm(prefix="apply"))
+
+
+def _run_page(run: ImportRun, form: ApplyForm) -> str:
     errors = [(error, describe(error)) for error in run.errors or []]
     return render_template(
         "admin/import_run.html",
@@ -207,7 +217,7 @@ def import_run(run_id: int) -> ResponseReturnValue:
         refresh=REFRESH_SECONDS
         if run.status == APPLYING and request.args.get("refresh") != "off"
         else None,
-        form=FlaskForm(prefix="apply"),
+        form=form,
     )
 
 
@@ -215,14 +225,28 @@ def import_run(run_id: int) -> ResponseReturnValue:
 @roles_required(Role.COUNTY_STAFF)
 def import_apply(run_id: int) -> ResponseReturnValue:
     run = _run_or_404(run_id)
+    form = ApplyForm(prefix="apply")
+    first = made_before(form)  # the run is applying now: show it, not a refusal
+    if first is not None:
+        return _applying(first)
     if run.status != CHECKED:
         flash(_("This import has already been applied or cannot be applied."), "info")
         return redirect(url_for("admin.import_run", run_id=run.id), 303)
-    run.status = APPLYING
-    run.progress_at = datetime.now(UTC)
-    after_commit(db.session, QUEUE_IMPORTS, apply_import, run.id)
-    db.session.commit()
-    return redirect(url_for("admin.import_run", run_id=run.id), 303)
+    if not form.validate_on_submit():
+        return _run_page(run, form), 400
+    now = datetime.now(UTC)
+
+    def make() -> Made:
+        run.status = APPLYING
+        run.progress_at = now
+        after_commit(db.session, QUEUE_IMPORTS, apply_import, run.id)
+        return Made(run.id)
+
+    return submit_once(form, make, _applying, now=now)
+
+
+def _applying(submission: FormSubmission) -> ResponseReturnValue:
+    return redirect(url_for("admin.import_run", run_id=submission.record_id), 303)
 
 
 @bp.get("/imports/template-csv")

@@ -30,9 +30,11 @@ from admin.plan_forms import (
 )
 from portal.auth import roles_required
 from portal.extensions import db
+from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import whole_number
 from portal.i18n import current_locale
 from portal.models import Institution, NeedItem, NeedsAnswer, Plan, PlanItem, Resident
+from portal.models.submission import FormSubmission
 from portal.services import plan_workflow as workflow
 from portal.services.needs import requestable_items
 from portal.services.plan_workflow import (
@@ -57,6 +59,18 @@ SUBMIT_PROBLEMS = {
         "Add a development item, or write why there is no development part"
     ),
 }
+
+
+class StartForm(OneSubmitForm):
+    """Start a draft (nothing to fill in): a double click starts one."""
+
+    submission_kind = "plan_start"
+
+
+class PlanItemForm(OneSubmitForm, ItemForm):
+    """An answer to a need, or an item without one: a double click adds one item."""
+
+    submission_kind = "plan_item"
 
 
 def _now() -> datetime:
@@ -91,14 +105,14 @@ def _refused(resident: Resident, error: PlanActionRefused) -> ResponseReturnValu
     return redirect(url_for("admin.resident_plan", resident_id=resident.id))
 
 
-def _need_form(answer_id: int) -> ItemForm:
-    form = ItemForm(prefix=f"need-{answer_id}")
+def _need_form(answer_id: int) -> PlanItemForm:
+    form = PlanItemForm(prefix=f"need-{answer_id}")
     del form.need_item  # the need says which catalogue item it is
     return form
 
 
-def _extra_form() -> ItemForm:
-    form = ItemForm(prefix="extra")
+def _extra_form() -> PlanItemForm:
+    form = PlanItemForm(prefix="extra")
     locale = current_locale()
     form.need_item.choices = [SelectChoice("", _("Choose a service"))] + [
         SelectChoice(str(item.id), item.name(locale)) for item in requestable_items(db.session)
@@ -106,7 +120,7 @@ def _extra_form() -> ItemForm:
     return form
 
 
-def _with_institutions(form: ItemForm) -> ItemForm:
+def _with_institutions(form: PlanItemForm) -> PlanItemForm:
     locale = current_locale()
     institutions = db.session.scalars(
         select(Institution).where(Institution.active).order_by(Institution.id)
@@ -129,6 +143,7 @@ def _page(resident: Resident, status: int = 200, **forms: Any) -> ResponseReturn
             prefix="development", no_development_reason=plan.no_development_reason if plan else None
         ),
         "action": ActionForm(),
+        "start": StartForm(prefix="start"),
         "paper": PaperAgreementForm(prefix="paper"),
         "returned": ReturnForm(prefix="return"),
     }
@@ -171,11 +186,13 @@ def resident_plan(resident_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def resident_plan_start(resident_id: int) -> ResponseReturnValue:
     resident = _resident(resident_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = StartForm(prefix="start")
+    if not form.validate_on_submit():
+        return _page(resident, 400, start=form)
     now = _now()
-    try:
-        workflow.start_draft(
+
+    def make() -> Made:
+        plan = workflow.start_draft(
             db.session,
             resident,
             current_user,
@@ -183,15 +200,24 @@ def resident_plan_start(resident_id: int) -> ResponseReturnValue:
             now=now,
             ip_address=request.remote_addr,
         )
+        return Made(plan.id)
+
+    try:
+        return submit_once(form, make, _started, now=now)
     except PlanActionRefused as error:
         return _refused(resident, error)
-    return _done(resident, _("A draft plan was started."))
+
+
+def _started(submission: FormSubmission) -> ResponseReturnValue:
+    plan = db.get_or_404(Plan, submission.record_id)
+    flash(_("A draft plan was started."), "success")
+    return redirect(url_for("admin.resident_plan", resident_id=plan.resident_id))
 
 
 def _add(
     resident: Resident,
     plan: Plan,
-    form: ItemForm,
+    form: PlanItemForm,
     name: str,
     need_item_id: int,
     answer: NeedsAnswer | None,
@@ -199,13 +225,24 @@ def _add(
     if not form.validate_on_submit():
         return _page(resident, 400, **{name: form})
     data = form.item_input(need_item_id=need_item_id, needs_answer_id=answer.id if answer else None)
-    try:
-        workflow.add_item(
-            db.session, plan, data, current_user, now=_now(), ip_address=request.remote_addr
+    now = _now()
+
+    def make() -> Made:
+        item = workflow.add_item(
+            db.session, plan, data, current_user, now=now, ip_address=request.remote_addr
         )
+        return Made(item.id)
+
+    try:
+        return submit_once(form, make, _added, now=now)
     except PlanActionRefused as error:
         return _refused(resident, error)
-    return _done(resident, _("The item was added to the plan."))
+
+
+def _added(submission: FormSubmission) -> ResponseReturnValue:
+    item = db.get_or_404(PlanItem, submission.record_id)
+    flash(_("The item was added to the plan."), "success")
+    return redirect(url_for("admin.resident_plan", resident_id=item.plan.resident_id))
 
 
 @bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/needs/<int:answer_id>")
@@ -213,11 +250,14 @@ def _add(
 def resident_plan_answer(resident_id: int, plan_id: int, answer_id: int) -> ResponseReturnValue:
     resident = _resident(resident_id)
     plan = _plan(resident, plan_id)
+    form = _with_institutions(_need_form(answer_id))
+    first = made_before(form)  # the need has its answer now: show it, rather than a 404
+    if first is not None:
+        return _added(first)
     coverage = workflow.needs_coverage(db.session, plan)
     answer = next((a for a in coverage.unanswered if a.id == answer_id), None)
     if answer is None:
         abort(404)
-    form = _with_institutions(_need_form(answer_id))
     return _add(resident, plan, form, f"need-{answer_id}", answer.need_item_id, answer)
 
 

@@ -25,9 +25,11 @@ from admin.audit import record_read
 from admin.audit_log import DayField
 from portal.auth import roles_required
 from portal.extensions import db
+from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
 from portal.i18n import current_locale
-from portal.models import NeedItem, Resident, Role
+from portal.models import NeedItem, NeedsRecord, Resident, Role
+from portal.models.submission import FormSubmission
 from portal.services.access import residents_for
 from portal.services.calendar_admin import local_today
 from portal.services.labels import SURVEY_VALUES
@@ -51,8 +53,10 @@ from portal.views.record import survey_answers
 NOTE_LIMIT = 200
 
 
-class SurveyForm(BaseForm):
+class SurveyForm(OneSubmitForm):
     """The fixed part; `_form_class` adds the catalogue's questions and needs."""
+
+    submission_kind = "survey"
 
     surveyed_on = DayField(
         _l("Date of the visit"),
@@ -173,31 +177,47 @@ def survey(resident_id: int, year: int) -> ResponseReturnValue:
     people = visitors(db.session, resident, current_user)
     form.surveyed_by.choices = [SelectChoice(str(u.id), u.name) for u in people]
     if request.method == "POST":
+        first = made_before(form)
+        if first is not None:
+            return _saved(first)
         if form.validate_on_submit() and _check(form, year, {u.id for u in people}):
-            result = save_survey(
-                db.session,
-                resident,
-                year,
-                _input(form, items),
-                actor_id=current_user.id,
-                ip_address=request.remote_addr,
-                now=datetime.now(UTC),
-            )
-            db.session.commit()
-            if not result.changed:
-                flash(_("Nothing was changed."), "info")
-            elif result.unconfirmed:
-                flash(
-                    _("Saved. The record changed, so the resident must confirm it again."),
-                    "success",
+            now = datetime.now(UTC)
+
+            def make() -> Made:
+                result = save_survey(
+                    db.session,
+                    resident,
+                    year,
+                    _input(form, items),
+                    actor_id=current_user.id,
+                    ip_address=request.remote_addr,
+                    now=now,
                 )
-            else:
-                flash(_("Saved."), "success")
-            return redirect(url_for("admin.survey", resident_id=resident.id, year=year))
+                needs = year_survey(db.session, resident.id, year).needs
+                assert needs is not None  # save_survey makes it
+                outcome = UNCONFIRMED if result.unconfirmed else SAVED if result.changed else SAME
+                return Made(needs.id, outcome)
+
+            return submit_once(form, make, _saved, now=now)
         return _page(resident, year, current, form, ConfirmForm(prefix="confirm"), items), 400
     record_read("survey.view", resident.id, "resident", resident.id)
     db.session.commit()
     return _page(resident, year, current, form, ConfirmForm(prefix="confirm"), items)
+
+
+#: What a save did, as its submission's kind: a repeat of the form is told the same.
+SAVED, UNCONFIRMED, SAME = "survey.saved", "survey.unconfirmed", "survey.unchanged"
+
+
+def _saved(submission: FormSubmission) -> ResponseReturnValue:
+    needs = db.get_or_404(NeedsRecord, submission.record_id)
+    if submission.kind == SAME:
+        flash(_("Nothing was changed."), "info")
+    elif submission.kind == UNCONFIRMED:
+        flash(_("Saved. The record changed, so the resident must confirm it again."), "success")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("admin.survey", resident_id=needs.resident_id, year=needs.year))
 
 
 def _check(form: Any, year: int, visitor_ids: set[int]) -> bool:

@@ -16,6 +16,7 @@ from flask_babel import refresh
 from werkzeug.test import TestResponse
 
 from portal.models import User
+from tests.form_tokens import with_form_token
 
 UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}
 
@@ -42,7 +43,8 @@ class ClientRequest:
         self, url: str, data: dict[str, Any] | None = None, expected_status: int = 302, **kw: Any
     ) -> BeautifulSoup:
         _forget_cached_user()
-        self.response = self.client.post(url, data=data or {}, **kw)
+        data = with_form_token(self.client, url, data or {})  # as the rendered form would
+        self.response = self.client.post(url, data=data, **kw)
         return self._check(expected_status)
 
     def _check(self, expected_status: int) -> BeautifulSoup:

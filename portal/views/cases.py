@@ -17,9 +17,19 @@ from wtforms.validators import AnyOf, DataRequired, Optional
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import BaseForm, MaxChars, PlainText, strip_text
+from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
+from portal.forms import MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
-from portal.models import OPEN_STATUSES, Case, CaseStatus, CaseType, NeedItem, Satisfaction
+from portal.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    CaseType,
+    NeedItem,
+    Rating,
+    Satisfaction,
+)
+from portal.models.submission import FormSubmission
 from portal.services import case_actions
 from portal.services.access import cases_for
 from portal.services.case_actions import (
@@ -36,7 +46,7 @@ from portal.services.cases import file_case
 from portal.services.labels import CASE_TYPE_NOUNS, CASE_TYPES, SATISFACTION
 from portal.views.acting import acting_for
 from portal.views.case_page import RatingForm, ReopenForm, ReplyForm, empty_forms, timeline
-from portal.views.received import show_received
+from portal.views.received import received
 from portal.views.timeout import restore_draft
 
 bp = Blueprint("cases", __name__)
@@ -45,7 +55,9 @@ FILEABLE = (CaseType.COMPLAINT, CaseType.CONSULTATION, CaseType.HELP, CaseType.S
 DESCRIPTION_LIMIT = 2000
 
 
-class CaseForm(BaseForm):
+class CaseForm(OneSubmitForm):
+    submission_kind = "case"
+
     # Choices are validated with our own translated messages, not WTForms' built-in ones.
     case_type = RadioField(
         _l("What kind of message is this?"),
@@ -78,6 +90,15 @@ class CaseForm(BaseForm):
     )
 
 
+class CaseRatingForm(OneSubmitForm, RatingForm):
+    submission_kind = "case_rating"
+
+
+#: How a case rating ended, when it did more than record the rating (its thanks differ).
+RATING_REOPENED = "case_rating.reopened"
+RATING_ESCALATED = "case_rating.escalated"
+
+
 def _category_choices(locale: str) -> list[SelectChoice]:
     """Catalogue items people can raise, grouped by domain for an `<optgroup>` each."""
     items = db.session.scalars(
@@ -102,19 +123,22 @@ def new() -> ResponseReturnValue:
         if need_item is None:
             form.category.errors = [_("Choose what it is about")]
         else:
-            case = file_case(
-                db.session,
-                resident=resident,
-                filed_by=current_user,
-                case_type=CaseType(form.case_type.data),
-                description=form.description.data,
-                contact_time=form.contact_time.data,
-                need_item=need_item,
-                now=now,
-                language=current_locale(),
-            )
-            db.session.commit()
-            return show_received(case)
+
+            def make() -> Made:
+                case = file_case(
+                    db.session,
+                    resident=resident,
+                    filed_by=current_user,
+                    case_type=CaseType(form.case_type.data),
+                    description=form.description.data,
+                    contact_time=form.contact_time.data,
+                    need_item=need_item,
+                    now=now,
+                    language=current_locale(),
+                )
+                return Made(case.id)
+
+            return submit_once(form, make, received, now=now)
     return render_template(
         "cases/new.html", form=form, title=_("Tell us about a problem"), resident=resident
     )
@@ -161,7 +185,9 @@ def _own_case(case_id: int, today: date) -> Case:
 
 def _case_page(case: Case, now: datetime, **forms: FlaskForm) -> ResponseReturnValue:
     """The case page; `forms` replaces a blank form with one holding what was typed."""
-    all_forms = empty_forms() | forms
+    all_forms = (
+        empty_forms() | {"rating_form": CaseRatingForm(prefix="rating", formdata=None)} | forms
+    )
     rating = case_rating(db.session, case)
     failed = next((form for form in forms.values() if form.errors), None)
     return render_template(
@@ -261,24 +287,42 @@ def reopen(case_id: int) -> ResponseReturnValue:
 def rate(case_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     case = _own_case(case_id, now.date())
+    form = CaseRatingForm(prefix="rating")
+    first = made_before(form)
+    if first is not None:
+        return _rated(first)
     try:
         require_allowed(db.session, case, RATE, now)
     except ActionRefused as error:
         return _refuse(case, error)
-    form = RatingForm(prefix="rating")
     if not form.validate_on_submit():
         return _case_page(case, now, rating_form=form)
-    reopened_before, level = case.reopen_count, Satisfaction(form.level.data)
-    case_actions.rate(
-        db.session,
-        case,
-        actor=current_user,
-        level=level,
-        comment=form.comment.data,
-        now=now,
-    )
-    if case.reopen_count > reopened_before:
-        return _done(case, _("Thank you. We are sorry: it is open again and we will look at it."))
-    if level is Satisfaction.DISSATISFIED:
-        return _done(case, _("Thank you. We are sorry: a senior officer will look at it."))
-    return _done(case, _("Thank you for your rating."))
+
+    def make() -> Made:
+        reopened_before, level = case.reopen_count, Satisfaction(form.level.data)
+        rating = case_actions.rate(
+            db.session,
+            case,
+            actor=current_user,
+            level=level,
+            comment=form.comment.data,
+            now=now,
+        )
+        if case.reopen_count > reopened_before:
+            return Made(rating.id, RATING_REOPENED)
+        return Made(rating.id, RATING_ESCALATED if level is Satisfaction.DISSATISFIED else None)
+
+    return submit_once(form, make, _rated, now=now)
+
+
+def _rated(submission: FormSubmission) -> ResponseReturnValue:
+    """The thanks for a case's rating, for its first submit and any repeat of it."""
+    rating = db.get_or_404(Rating, submission.record_id)
+    if submission.kind == RATING_REOPENED:
+        message = _("Thank you. We are sorry: it is open again and we will look at it.")
+    elif submission.kind == RATING_ESCALATED:
+        message = _("Thank you. We are sorry: a senior officer will look at it.")
+    else:
+        message = _("Thank you for your rating.")
+    flash(message, "success")
+    return redirect(url_for("cases.show", case_id=rating.case_id))

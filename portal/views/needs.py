@@ -16,9 +16,11 @@ from wtforms.validators import DataRequired, Optional
 
 from portal.auth import resident_required
 from portal.extensions import db
+from portal.form_tokens import Made, OneSubmitForm, submit_once
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import Case, CaseType, NeedItem
+from portal.models.submission import FormSubmission
 from portal.services.access import cases_for
 from portal.services.cases import file_case
 from portal.services.directory import DOMAINS_BY_CODE, group_by_domain
@@ -39,7 +41,9 @@ DETAILS_LIMIT = 1000
 REASON_LIMIT = 500
 
 
-class NeedForm(BaseForm):
+class NeedForm(OneSubmitForm):
+    submission_kind = "need"
+
     # Choices are validated with our own translated messages, not WTForms' built-in ones.
     item = SelectField(
         _l("What do you need?"),
@@ -154,29 +158,35 @@ def new() -> ResponseReturnValue:
         if need_item is None:
             form.item.errors = [_("Choose what you need")]
         else:
-            case = file_case(
-                db.session,
-                resident=resident,
-                filed_by=current_user,
-                case_type=CaseType.NEED,
-                description=form.details.data or "",
-                contact_time=form.contact_time.data,
-                need_item=need_item,
-                now=now,
-                language=locale,
-            )
-            db.session.commit()
-            flash(
-                _(
-                    "We have received your need. Your reference is %(reference)s.",
-                    reference=case.reference,
-                ),
-                "success",
-            )
-            return redirect(url_for("needs.show", case_id=case.id))
+
+            def make() -> Made:
+                case = file_case(
+                    db.session,
+                    resident=resident,
+                    filed_by=current_user,
+                    case_type=CaseType.NEED,
+                    description=form.details.data or "",
+                    contact_time=form.contact_time.data,
+                    need_item=need_item,
+                    now=now,
+                    language=locale,
+                )
+                return Made(case.id)
+
+            return submit_once(form, make, _received, now=now)
     return render_template(
         "needs/new.html", form=form, title=_("Tell us what you need"), resident=resident
     )
+
+
+def _received(submission: FormSubmission) -> ResponseReturnValue:
+    """The reference and the need's page, for the first submit and any repeat of it."""
+    case = db.get_or_404(Case, submission.record_id)
+    flash(
+        _("We have received your need. Your reference is %(reference)s.", reference=case.reference),
+        "success",
+    )
+    return redirect(url_for("needs.show", case_id=case.id))
 
 
 def _render_show(case: Case, form: WithdrawForm) -> str:

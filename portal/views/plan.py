@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired
 
 from portal.auth import resident_required
 from portal.extensions import db
+from portal.form_tokens import Made, OneSubmitForm, submit_once
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import CaseType, Plan, Resident
@@ -30,7 +31,7 @@ from portal.services.plans import (
 )
 from portal.services.ratings import delivery_rating, plan_rating
 from portal.views.acting import acting_for
-from portal.views.received import show_received
+from portal.views.received import received
 
 bp = Blueprint("plan", __name__)
 
@@ -55,7 +56,9 @@ class AgreeForm(BaseForm):
     )
 
 
-class CorrectionForm(BaseForm):
+class CorrectionForm(OneSubmitForm):
+    submission_kind = "plan_correction"
+
     what_is_wrong = TextAreaField(
         _l("What is not right?"),
         filters=[strip_text],
@@ -132,18 +135,21 @@ def correct_item(item_id: int) -> ResponseReturnValue:
     locale = current_locale()
     form = CorrectionForm()
     if form.validate_on_submit():
-        case = file_case(
-            db.session,
-            resident=resident,
-            filed_by=current_user,
-            case_type=CaseType.CORRECTION,
-            description=f"{item.need_item.name(locale)}: {form.what_is_wrong.data}",
-            need_item=item.need_item,
-            now=now,
-            language=locale,
-        )
-        db.session.commit()
-        return show_received(case)
+
+        def make() -> Made:
+            case = file_case(
+                db.session,
+                resident=resident,
+                filed_by=current_user,
+                case_type=CaseType.CORRECTION,
+                description=f"{item.need_item.name(locale)}: {form.what_is_wrong.data}",
+                need_item=item.need_item,
+                now=now,
+                language=locale,
+            )
+            return Made(case.id)
+
+        return submit_once(form, make, received, now=now)
     return render_template(
         "plan/correction.html",
         title=_("Tell us what is not right"),

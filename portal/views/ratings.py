@@ -15,9 +15,11 @@ from wtforms.validators import AnyOf, DataRequired, Optional
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import BaseForm, MaxChars, PlainText, strip_text
+from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
+from portal.forms import MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import Delivery, Plan, Rating, Resident, Satisfaction
+from portal.models.submission import FormSubmission
 from portal.services.labels import SATISFACTION
 from portal.services.plans import current_plan, delivery_of
 from portal.services.ratings import (
@@ -25,6 +27,7 @@ from portal.services.ratings import (
     RatingLockedError,
     can_change,
     delivery_rating,
+    follow_up_case,
     plan_rating,
     rate,
 )
@@ -33,9 +36,13 @@ from portal.views.acting import acting_for
 bp = Blueprint("ratings", __name__)
 
 _LEVELS = [level.value for level in Satisfaction]
+#: The kind of a rating's submission when the rating opened a follow-up case.
+WITH_FOLLOW_UP = "rating.follow_up"
 
 
-class RatingForm(BaseForm):
+class RatingForm(OneSubmitForm):
+    submission_kind = "rating"
+
     level = RadioField(
         _l("How satisfied are you?"),
         choices=[SelectChoice(value, SATISFACTION[value]) for value in _LEVELS],
@@ -71,6 +78,9 @@ def _handle(
     """Show or take the rating form for one delivery or one plan."""
     now = datetime.now(UTC)
     form = _form_for(existing)
+    first = made_before(form)
+    if first is not None:
+        return _rated(first)
     locked = not can_change(existing, now)
     if form.is_submitted() and locked:
         flash(_("This rating was given more than 7 days ago. It can no longer be changed."), "info")
@@ -82,35 +92,27 @@ def _handle(
             subject=subject,
             comment=comment or _("none"),
         )
-        try:
-            _rating, case = rate(
-                db.session,
-                resident=resident,
-                given_by=current_user,
-                level=Satisfaction(form.level.data),
-                comment=comment,
-                now=now,
-                existing=existing,
-                delivery=delivery,
-                plan=plan,
-                follow_up_description=description,
-                language=current_locale(),
-            )
-        except RatingLockedError:  # pragma: no cover - checked above; kept for races
-            abort(409)
-        db.session.commit()
-        if case is not None:
-            flash(
-                _(
-                    "Thank you for your rating. We are sorry. A worker will contact you about it: "
-                    "your reference is %(reference)s.",
-                    reference=case.reference,
-                ),
-                "success",
-            )
-        else:
-            flash(_("Thank you for your rating."), "success")
-        return redirect(url_for("plan.show"))
+
+        def make() -> Made:
+            try:
+                rating, case = rate(
+                    db.session,
+                    resident=resident,
+                    given_by=current_user,
+                    level=Satisfaction(form.level.data),
+                    comment=comment,
+                    now=now,
+                    existing=existing,
+                    delivery=delivery,
+                    plan=plan,
+                    follow_up_description=description,
+                    language=current_locale(),
+                )
+            except RatingLockedError:  # pragma: no cover - checked above; kept for races
+                abort(409)
+            return Made(rating.id, WITH_FOLLOW_UP if case is not None else None)
+
+        return submit_once(form, make, _rated, now=now)
     return render_template(
         "ratings/rate.html",
         title=_("Rate the whole plan") if plan is not None else _("Rate this service"),
@@ -121,6 +123,25 @@ def _handle(
         locked=locked,
         change_until=existing.created_at + CHANGE_WINDOW if existing else None,
     )
+
+
+def _rated(submission: FormSubmission) -> ResponseReturnValue:
+    """The thanks for a rating, for its first submit and any repeat of it."""
+    case = None
+    if submission.kind == WITH_FOLLOW_UP:
+        case = follow_up_case(db.session, db.get_or_404(Rating, submission.record_id))
+    if case is not None:
+        flash(
+            _(
+                "Thank you for your rating. We are sorry. A worker will contact you about it: "
+                "your reference is %(reference)s.",
+                reference=case.reference,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Thank you for your rating."), "success")
+    return redirect(url_for("plan.show"))
 
 
 @bp.route("/plan/deliveries/<int:delivery_id>/rating", methods=["GET", "POST"])

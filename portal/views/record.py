@@ -18,7 +18,8 @@ from wtforms.validators import AnyOf, DataRequired
 
 from portal.auth import resident_required
 from portal.extensions import db
-from portal.forms import BaseForm, MaxChars, PlainText, strip_text
+from portal.form_tokens import Made, OneSubmitForm, submit_once
+from portal.forms import MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import BasicStatusRecord, CaseType, NeedItem, NeedsRecord
 from portal.services.cases import file_case
@@ -26,12 +27,14 @@ from portal.services.labels import CATEGORIES, RECORD_PARTS, SURVEY_VALUES
 from portal.services.phones import mask_phone
 from portal.services.surveys import NotConfirmableError, confirm_in_portal
 from portal.views.acting import acting_for
-from portal.views.received import show_received
+from portal.views.received import received
 
 bp = Blueprint("record", __name__)
 
 
-class RecordCorrectionForm(BaseForm):
+class RecordCorrectionForm(OneSubmitForm):
+    submission_kind = "record_correction"
+
     part = RadioField(
         _l("Which part is wrong?"),
         choices=[SelectChoice(key, label) for key, label in RECORD_PARTS.items()],
@@ -149,18 +152,20 @@ def correct() -> ResponseReturnValue:
     resident = acting_for(now.date())
     form = RecordCorrectionForm()
     if form.validate_on_submit():
-        locale = current_locale()
-        case = file_case(
-            db.session,
-            resident=resident,
-            filed_by=current_user,
-            case_type=CaseType.CORRECTION,
-            description=f"{RECORD_PARTS[form.part.data]}: {form.what_is_wrong.data}",
-            now=now,
-            language=locale,
-        )
-        db.session.commit()
-        return show_received(case)
+
+        def make() -> Made:
+            case = file_case(
+                db.session,
+                resident=resident,
+                filed_by=current_user,
+                case_type=CaseType.CORRECTION,
+                description=f"{RECORD_PARTS[form.part.data]}: {form.what_is_wrong.data}",
+                now=now,
+                language=current_locale(),
+            )
+            return Made(case.id)
+
+        return submit_once(form, make, received, now=now)
     return render_template(
         "record/correction.html",
         title=_("Report an error in my record"),

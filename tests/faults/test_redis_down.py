@@ -26,24 +26,26 @@ RESIDENTS = 10
 RECOVERY = 120.0
 HEALTH_EVERY = 5.0
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')  # a creating form's one-time token
 
 
 class Browser:
-    """A resident's browser without JavaScript: a cookie jar and the forms' CSRF tokens."""
+    """A resident's browser without JavaScript: a cookie jar and the forms' hidden tokens."""
 
     def __init__(self, base: str) -> None:
         self.base = base
         self.session = requests.Session()
 
-    def token(self, path: str) -> str:
+    def tokens(self, path: str) -> dict[str, str]:
         page = self.session.get(self.base + path, timeout=30)
         assert page.status_code == 200, f"GET {path}: {page.status_code}"
         match = TOKEN.search(page.text)
         assert match, f"no CSRF token on {path}"
-        return match.group(1)
+        once = FORM_TOKEN.search(page.text)
+        return {"csrf_token": match.group(1)} | ({"form_token": once.group(1)} if once else {})
 
     def post(self, path: str, form: dict[str, str]) -> requests.Response:
-        form = {**form, "csrf_token": self.token(path)}
+        form = {**form, **self.tokens(path)}
         return self.session.post(self.base + path, data=form, allow_redirects=False, timeout=30)
 
     def sign_in(self, phone: str) -> None:
