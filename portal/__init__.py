@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
         auth,
         i18n,
         proxy,
+        security_headers,
         sqlite,  # noqa: F401  (connection settings)
     )
     from portal.clients import messaging
@@ -44,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     from portal.services import crypto
 
     proxy.init_app(app)
+    security_headers.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["PROJECT_ROOT"] / "migrations"))
     csrf.init_app(app)

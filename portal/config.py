@@ -128,6 +128,8 @@ class BaseConfig:
     # Fixed settings (not from the environment).
     PROJECT_ROOT = PROJECT_ROOT
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # HSTS (portal/security_headers.py): only in production, which is served over HTTPS.
+    STRICT_TRANSPORT_SECURITY: str | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -181,6 +183,7 @@ class TestingConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     DEMO_DATA_ALLOWED = False
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page
 
+from tests.browser.planting import plant
 from tests.browser.support import (
     NOT_PAGES,
     PAGES,
@@ -47,14 +48,11 @@ def test_axe_catches_planted_violations(page_as: Callable[..., Page], world: Wor
     """Negative control: the gate is live, including `target-size` (only on with wcag22aa)."""
     page = page_as("anonymous")
     page.goto("/")
-    page.evaluate(
-        """() => {
-          const main = document.querySelector('main');
-          main.insertAdjacentHTML('beforeend',
-            '<img src="/static/none.png"><input type="text" id="planted">' +
-            '<p><button style="all:unset;display:inline-block;width:10px;height:10px"></button>' +
-            '<button style="all:unset;display:inline-block;width:10px;height:10px">b</button></p>');
-        }"""
+    plant(
+        page,
+        '<img src="/static/none.png"><input type="text" id="planted">'
+        '<p><button style="all:unset;display:inline-block;width:10px;height:10px"></button>'
+        '<button style="all:unset;display:inline-block;width:10px;height:10px">b</button></p>',
     )
     with pytest.raises(AssertionError) as caught:
         assert_no_axe_violations(page)

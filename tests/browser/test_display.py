@@ -12,6 +12,7 @@ from playwright.sync_api import Page
 from portal.extensions import db
 from portal.models import Resident
 from tests.browser.conftest import LiveServer
+from tests.browser.planting import plant
 from tests.browser.support import (
     AXE_OPTIONS,
     LOCALES,
@@ -146,10 +147,7 @@ def test_the_7_to_1_check_catches_grey_text(
 
     page = _with_display(page_as, live_server, world, "anonymous", "en", "high-contrast")
     page.goto("/")
-    page.evaluate(
-        """() => document.querySelector('main').insertAdjacentHTML(
-          'beforeend', '<p style="color:#777777">Grey words</p>')"""
-    )
+    plant(page, '<p style="color:#777777">Grey words</p>')
     options: dict[str, Any] = dict(AXE_OPTIONS)
     options["runOnly"] = {"type": "rule", "values": ["color-contrast-enhanced"]}
     assert Axe().run(page, options=options).violations_count == 1

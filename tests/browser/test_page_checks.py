@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page
 
+from tests.browser.planting import plant
 from tests.browser.support import (
     DESCRIBE_JS,
     ERROR_STATE_PAGES,
@@ -401,15 +402,13 @@ def test_the_scripts_catch_planted_problems(page_as: PageAs, world: World) -> No
     """The scripted checks are live: each reports a problem planted on a real page."""
     page = page_as("anonymous")
     page.goto("/")
-    page.evaluate(
-        """() => {
-          document.querySelector('main').insertAdjacentHTML('beforeend',
-            '<input id="planted-input" placeholder="Name">' +
-            '<p style="font-size:14px;line-height:1.2">Small print</p>' +
-            '<p><a id="planted-link" href="/x" ' +
-            'style="outline:none!important;box-shadow:none!important">x</a></p>' +
-            '<div style="width:900px">wide</div>');
-        }"""
+    plant(
+        page,
+        '<input id="planted-input" placeholder="Name">'
+        '<p style="font-size:14px;line-height:1.2">Small print</p>'
+        '<p><a id="planted-link" href="/x" '
+        'style="outline:none!important;box-shadow:none!important">x</a></p>'
+        '<div style="width:900px">wide</div>',
     )
     assert any("planted-input: no <label for>" in p for p in _problems(page, VISIBLE_LABELS))
     sizes = _problems(page, TEXT_SIZES)
