@@ -1,6 +1,8 @@
 """One-time sign-in codes: 6 digits, 5 minutes, a new one after 60 s, at most 5 tries.
 
-Codes are stored as keyed hashes; the plain code exists only in the message being sent.
+Codes are stored as keyed hashes; the plain code exists only in the message being sent. While a
+code is awaited, the session holds an opaque token of the pending sign-in, never the number
+(the session cookie is signed, not encrypted).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import ColumnElement, and_, select, update
 
 from portal.models import Channel, MessageChannel, Resident, SignInCode, User
@@ -20,6 +23,8 @@ CODE_LENGTH = 6
 CODE_TTL = timedelta(minutes=5)
 RESEND_AFTER = timedelta(seconds=60)
 MAX_TRIES = 5
+#: Kept in the plaintext of a pending sign-in's token, so no other encrypted value passes for one.
+PENDING_PURPOSE = "sign-in-pending:"
 
 
 class CodeCheck(enum.Enum):
@@ -146,3 +151,25 @@ def _still_open(code_id: int) -> ColumnElement[bool]:
     return and_(
         SignInCode.id == code_id, SignInCode.used_at.is_(None), SignInCode.revoked_at.is_(None)
     )
+
+
+def pending_token(phone_e164: str, *, encrypt: Callable[[str], bytes]) -> str:
+    """An opaque token of a sign-in waiting for its code, to keep in the session.
+
+    The number is encrypted (Fernet: authenticated, with a random IV), so the readable session
+    cookie shows nothing personal, and a number with an account looks like one without.
+    """
+    return encrypt(PENDING_PURPOSE + phone_e164).decode("ascii")
+
+
+def pending_phone(token: object, *, decrypt: Callable[[bytes], str]) -> str | None:
+    """The number of a pending sign-in's token; None for anything else (forged, old, absent)."""
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        text = decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeError):
+        return None
+    if not text.startswith(PENDING_PURPOSE):
+        return None
+    return text.removeprefix(PENDING_PURPOSE)

@@ -21,12 +21,20 @@ from portal.forms import BaseForm, strip_text
 from portal.models import User
 from portal.services.crypto import cipher
 from portal.services.phones import PhoneError, mask_phone, validate_phone
-from portal.services.sign_in import CodeCheck, check_code, seconds_until_resend, send_code
+from portal.services.sign_in import (
+    CodeCheck,
+    check_code,
+    pending_phone,
+    pending_token,
+    seconds_until_resend,
+    send_code,
+)
 from portal.services.two_factor import needs_second_factor
 from portal.views.safety import safe_next
 
 bp: Blueprint = Blueprint("auth", __name__)
-PHONE_KEY = "sign_in_phone"
+#: The session key of a pending sign-in: an opaque token, never the number (see sign_in.py).
+PENDING_KEY = "sign_in_pending"
 
 
 def _phone(form: FlaskForm, field: StringField) -> None:
@@ -77,12 +85,26 @@ CHECK_MESSAGES = {
 }
 
 
+def phone_limit_key(typed: str) -> str:
+    """One rate-limit bucket per number however it is written (`138 0000 0001`, `+86…`,
+    full-width digits): the normalised E.164 form, else the digits typed."""
+    try:
+        return "phone:" + validate_phone(typed)
+    except PhoneError:
+        return "phone:" + "".join(ch for ch in typed if ch.isdigit())[-20:]
+
+
 def _form_phone() -> str:
-    return "phone:" + (request.form.get("phone") or "").strip()[-11:]
+    return phone_limit_key(request.form.get("phone") or "")
+
+
+def _pending_phone() -> str | None:
+    """The number whose sign-in waits for a code in this session, if any."""
+    return pending_phone(session.get(PENDING_KEY), decrypt=cipher().decrypt)
 
 
 def _session_phone() -> str:
-    return "phone:" + str(session.get(PHONE_KEY, ""))[-11:]
+    return "phone:" + (_pending_phone() or "")
 
 
 def _user_by_phone(e164: str) -> User | None:
@@ -92,7 +114,7 @@ def _user_by_phone(e164: str) -> User | None:
 
 def _signed_in(user: User) -> ResponseReturnValue:
     """The password or code was right: sign in, or first ask for the second factor."""
-    session.pop(PHONE_KEY, None)
+    session.pop(PENDING_KEY, None)
     if needs_second_factor(user):
         return two_factor.begin_second_factor(user, request.args.get("next"))
     return complete_sign_in(user, request.args.get("next"))
@@ -103,7 +125,7 @@ def complete_sign_in(user: User, next_url: str | None) -> ResponseReturnValue:
     db.session.commit()
     session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
     login_user(user)
-    session.pop(PHONE_KEY, None)
+    session.pop(PENDING_KEY, None)
     target = url_for("admin.queue") if user.is_staff else url_for("home.index")
     return redirect(safe_next(next_url, default=target))
 
@@ -122,7 +144,7 @@ def sign_in() -> ResponseReturnValue:
         if user is not None and seconds_until_resend(db.session, user, now) == 0:
             send_code(db.session, user, now=now, digest=cipher().lookup)
             db.session.commit()
-        session[PHONE_KEY] = form.phone.e164
+        session[PENDING_KEY] = pending_token(form.phone.e164, encrypt=cipher().encrypt)
         return redirect(url_for("auth.enter_code", next=request.args.get("next")))
     return render_template("auth/sign_in.html", form=form, title=_("Sign in"))
 
@@ -132,8 +154,9 @@ def sign_in() -> ResponseReturnValue:
 @limiter.limit("10 per minute", methods=["POST"], key_func=_session_phone)
 def enter_code() -> ResponseReturnValue:
     """Step 2: the code from the text message or the voice call."""
-    phone = session.get(PHONE_KEY)
+    phone = _pending_phone()
     if not phone:
+        session.pop(PENDING_KEY, None)
         return redirect(url_for("auth.sign_in"))
     now = datetime.now(UTC)
     user = _user_by_phone(phone)
@@ -163,7 +186,7 @@ def enter_code() -> ResponseReturnValue:
 @limiter.limit("3 per minute; 10 per hour", key_func=_session_phone)
 def new_code() -> ResponseReturnValue:
     """Ask for another code: allowed 60 seconds after the last one."""
-    phone = session.get(PHONE_KEY)
+    phone = _pending_phone()
     if not phone:
         return redirect(url_for("auth.sign_in"))
     now = datetime.now(UTC)

@@ -215,7 +215,7 @@ def test_a_deactivation_during_the_wait_ends_the_pending_sign_in(client_request,
 
 
 def test_sign_in_by_text_message_code_also_asks_for_the_app(client_request, travel):
-    from portal.services.sign_in import send_code
+    from portal.services.sign_in import pending_token, send_code
 
     user, secret = _enrolled()
     db.session.commit()
@@ -227,7 +227,7 @@ def test_sign_in_by_text_message_code_also_asks_for_the_app(client_request, trav
     code.code_hash = cipher().lookup(f"sign-in:{user.id}:123456")
     db.session.commit()
     with client_request.client.session_transaction() as session:
-        session["sign_in_phone"] = user.phone
+        session["sign_in_pending"] = pending_token(user.phone, encrypt=cipher().encrypt)
     client_request.post("/sign-in/code", {"code": "123456"})
     assert client_request.response.location.endswith("/sign-in/two-factor")
     assert not _signed_in(client_request)
