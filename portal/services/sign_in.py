@@ -2,7 +2,7 @@
 
 Codes are stored as keyed hashes; the plain code exists only in the message being sent. While a
 code is awaited, the session holds an opaque token of the pending sign-in, never the number
-(the session cookie is signed, not encrypted).
+(the session cookie is signed, not encrypted). Every sign-in and every failed one is audited.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ import enum
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography.fernet import InvalidToken
 from sqlalchemy import ColumnElement, and_, select, update
 
-from portal.models import Channel, MessageChannel, Resident, SignInCode, User
+from portal.models import AuditEvent, Channel, MessageChannel, Resident, SignInCode, User
 from portal.models.base import AnySession
 from portal.services.notifications import queue_message
+from portal.services.phones import mask_phone
 
 CODE_LENGTH = 6
 CODE_TTL = timedelta(minutes=5)
@@ -25,6 +27,11 @@ RESEND_AFTER = timedelta(seconds=60)
 MAX_TRIES = 5
 #: Kept in the plaintext of a pending sign-in's token, so no other encrypted value passes for one.
 PENDING_PURPOSE = "sign-in-pending:"
+
+#: Audit actions: a sign-in, a refused password or code, a refused authenticator-app code.
+SIGNED_IN = "sign_in.succeeded"
+SIGN_IN_FAILED = "sign_in.failed"
+TWO_FACTOR_FAILED = "sign_in.two_factor_failed"
 
 
 class CodeCheck(enum.Enum):
@@ -173,3 +180,36 @@ def pending_phone(token: object, *, decrypt: Callable[[bytes], str]) -> str | No
     if not text.startswith(PENDING_PURPOSE):
         return None
     return text.removeprefix(PENDING_PURPOSE)
+
+
+def audit_sign_in(
+    session: AnySession,
+    action: str,
+    *,
+    user: User | None,
+    phone: str,
+    method: str,
+    ip_address: str | None,
+    now: datetime,
+    **details: str,
+) -> None:
+    """Record a sign-in (`SIGNED_IN`) or a failed one, with the number masked.
+
+    `method` is how the first step was passed or tried ("password", "code"); `details` say why
+    it failed (`reason`) or what followed (`second_factor`). Only a sign-in has the account as
+    its actor: a failure may be anyone's, so the account is only what it was about.
+    """
+    data: dict[str, Any] = {"method": method, "phone": mask_phone(phone), **details}
+    session.add(
+        AuditEvent(
+            actor_id=user.id if user is not None and action == SIGNED_IN else None,
+            action=action,
+            resident_id=user.resident_id if user is not None else None,
+            object_type="user" if user is not None else None,
+            object_id=user.id if user is not None else None,
+            ip_address=ip_address,
+            data=data,
+            created_at=now,
+        )
+    )
+    session.flush()

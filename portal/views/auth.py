@@ -22,7 +22,10 @@ from portal.models import User
 from portal.services.crypto import cipher
 from portal.services.phones import PhoneError, mask_phone, validate_phone
 from portal.services.sign_in import (
+    SIGN_IN_FAILED,
+    SIGNED_IN,
     CodeCheck,
+    audit_sign_in,
     check_code,
     pending_phone,
     pending_token,
@@ -107,21 +110,58 @@ def _session_phone() -> str:
     return "phone:" + (_pending_phone() or "")
 
 
+def _account(e164: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == e164))
+
+
 def _user_by_phone(e164: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.phone == e164))
+    user = _account(e164)
     return user if user is not None and user.active else None
 
 
-def _signed_in(user: User) -> ResponseReturnValue:
+def _audit_failure(e164: str, method: str, reason: str) -> None:
+    """A refused password or code, about the account of that number if there is one."""
+    account = _account(e164)
+    if account is None:
+        reason = "no_account"
+    elif not account.active:
+        reason = "inactive"
+    audit_sign_in(
+        db.session,
+        SIGN_IN_FAILED,
+        user=account,
+        phone=e164,
+        method=method,
+        ip_address=request.remote_addr,
+        now=datetime.now(UTC),
+        reason=reason,
+    )
+
+
+def _signed_in(user: User, method: str) -> ResponseReturnValue:
     """The password or code was right: sign in, or first ask for the second factor."""
     session.pop(PENDING_KEY, None)
     if needs_second_factor(user):
-        return two_factor.begin_second_factor(user, request.args.get("next"))
-    return complete_sign_in(user, request.args.get("next"))
+        return two_factor.begin_second_factor(user, request.args.get("next"), method)
+    return complete_sign_in(user, request.args.get("next"), method)
 
 
-def complete_sign_in(user: User, next_url: str | None) -> ResponseReturnValue:
-    user.last_sign_in_at = datetime.now(UTC)
+def complete_sign_in(
+    user: User, next_url: str | None, method: str, second_factor: str | None = None
+) -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    user.last_sign_in_at = now
+    extra = {"second_factor": second_factor} if second_factor else {}
+    audit_sign_in(
+        db.session,
+        SIGNED_IN,
+        user=user,
+        phone=user.phone,
+        method=method,
+        ip_address=request.remote_addr,
+        now=now,
+        **extra,
+    )
     db.session.commit()
     session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
     login_user(user)
@@ -167,9 +207,12 @@ def enter_code() -> ResponseReturnValue:
             if user is not None
             else CodeCheck.WRONG
         )
-        db.session.commit()  # a wrong try counts even though the page is shown again
-        if result is CodeCheck.OK and user is not None:
-            return _signed_in(user)
+        signed_in = result is CodeCheck.OK and user is not None
+        if not signed_in:
+            _audit_failure(phone, "code", result.value)
+        db.session.commit()  # a try counts, and a right code is used, whatever comes next
+        if signed_in and user is not None:
+            return _signed_in(user, "code")
         form.code.errors.append(str(CHECK_MESSAGES[result]))
     wait = seconds_until_resend(db.session, user, now) if user is not None else 0
     return render_template(
@@ -219,7 +262,9 @@ def sign_in_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = _user_by_phone(form.phone.e164)
         if verify_password(user, form.password.data or "") and user is not None:
-            return _signed_in(user)
+            return _signed_in(user, "password")
+        _audit_failure(form.phone.e164, "password", "wrong_password")
+        db.session.commit()
         form.password.errors.append(_("The phone number or password is not right"))
     return render_template("auth/password.html", form=form, title=_("Sign in with a password"))
 

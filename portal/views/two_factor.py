@@ -1,8 +1,9 @@
 """The second sign-in step for county staff, supervisors and administrators.
 
 After a right password (or SMS code) such a person is not signed in yet: the session holds a
-pending sign-in (user id, session version, when) for 5 minutes, and these pages ask for the
-6-digit code from their authenticator app, or set the app up the first time.
+pending sign-in (user id, session version, when, how the first step was passed) for 5 minutes,
+and these pages ask for the 6-digit code from their authenticator app, or set the app up the
+first time. A wrong code is audited.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from portal.forms import BaseForm
 from portal.models import AuditEvent, User
 from portal.services import two_factor
 from portal.services.crypto import cipher
+from portal.services.sign_in import TWO_FACTOR_FAILED, audit_sign_in
 from portal.views import auth
 
 PENDING_KEY = "two_factor_pending"
@@ -42,13 +44,14 @@ class AppCodeForm(BaseForm):
     )
 
 
-def begin_second_factor(user: User, next_url: str | None) -> ResponseReturnValue:
+def begin_second_factor(user: User, next_url: str | None, method: str) -> ResponseReturnValue:
     """Remember a pending sign-in and ask for the code (or to set up the app)."""
     session[PENDING_KEY] = {
         "user_id": user.id,
         "version": user.session_version,
         "started": time.time(),
         "next": next_url,
+        "method": method,
     }
     if two_factor.is_set_up(user):
         return redirect(url_for("auth.two_factor"))
@@ -85,9 +88,30 @@ def _pending_key() -> str:
     return "two-factor:" + str(pending.get("user_id", ""))
 
 
+def _first_method() -> str:
+    return str((_pending() or {}).get("method") or "password")
+
+
 def _finish(user: User) -> ResponseReturnValue:
+    method = _first_method()
     pending = session.pop(PENDING_KEY, None) or {}
-    return auth.complete_sign_in(user, pending.get("next"))
+    return auth.complete_sign_in(user, pending.get("next"), method, second_factor="app")
+
+
+def _wrong_code(user: User, now: datetime) -> None:
+    """Undo what the refused check may have changed, and audit the refusal."""
+    db.session.rollback()
+    audit_sign_in(
+        db.session,
+        TWO_FACTOR_FAILED,
+        user=user,
+        phone=user.phone,
+        method=_first_method(),
+        ip_address=request.remote_addr,
+        now=now,
+        reason="wrong",
+    )
+    db.session.commit()
 
 
 @auth.bp.route("/sign-in/two-factor", methods=["GET", "POST"], endpoint="two_factor")
@@ -107,7 +131,7 @@ def two_factor_code() -> ResponseReturnValue:
         now = datetime.now(UTC)
         if two_factor.verify(db.session, user, form.code.data, now=now, decrypt=cipher().decrypt):
             return _finish(user)
-        db.session.rollback()
+        _wrong_code(user, now)
         form.code.errors.append(str(WRONG_CODE))
     return render_template(
         "auth/two_factor.html", form=form, title=_("Enter the code from your app")
@@ -144,7 +168,7 @@ def two_factor_set_up() -> ResponseReturnValue:
                 )
             )
             return _finish(user)
-        db.session.rollback()
+        _wrong_code(user, now)
         form.code.errors.append(str(WRONG_CODE))
     secret = two_factor.secret_of(user, decrypt=cipher().decrypt)
     return render_template(

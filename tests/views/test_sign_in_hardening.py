@@ -1,17 +1,18 @@
-"""Signing in on the open internet: limits per phone however it is written, and nothing
-personal in the cookie (#11, point 8)."""
+"""Signing in on the open internet: limits per phone however it is written, nothing personal
+in the cookie, and every sign-in audited (#11, points 8 and 9)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import SignInCode
+from portal.models import AuditEvent, Role, SignInCode
 from portal.services.crypto import cipher
-from tests.factories import create_resident_user
+from tests.factories import PASSWORD, create_area, create_resident_user, create_user
 
 START = datetime(2026, 11, 24, 2, 0, 10, tzinfo=UTC)
 SPELLINGS = [
@@ -28,6 +29,14 @@ SPELLINGS = [
 def travel():
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
+
+
+def _audits(action: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
 
 
 def _cookie_text(app: Flask, client) -> str:
@@ -104,3 +113,98 @@ def test_the_code_page_still_signs_in_after_the_change(app, client_request, trav
     client_request.post("/sign-in/code", {"code": "123456"})
     assert client_request.response.location == "/"
     assert "sign_in_pending" not in _cookie_text(app, client_request.client)
+
+
+# --- sign-ins are audited ----------------------------------------------------------------------
+
+
+def test_a_password_sign_in_and_a_failure_are_audited(client_request, travel):
+    user, resident = create_resident_user(phone="+8613800000001")
+    db.session.commit()
+    client_request.post(
+        "/sign-in/password", {"phone": "13800000001", "password": "wrong"}, expected_status=200
+    )
+    client_request.post("/sign-in/password", {"phone": "13800000001", "password": PASSWORD})
+    [failure] = _audits("sign_in.failed")
+    assert failure.actor_id is None
+    assert (failure.object_type, failure.object_id) == ("user", user.id)
+    assert failure.resident_id == resident.id
+    assert failure.ip_address == "127.0.0.1"
+    assert failure.data == {
+        "method": "password",
+        "phone": "+86 *******0001",
+        "reason": "wrong_password",
+    }
+    [success] = _audits("sign_in.succeeded")
+    assert success.actor_id == user.id and success.object_id == user.id
+    assert success.ip_address == "127.0.0.1"
+    assert success.data == {"method": "password", "phone": "+86 *******0001"}
+    assert "13800000001" not in repr([failure.data, success.data])
+
+
+def test_a_sign_in_for_an_unknown_number_is_audited_without_the_number(client_request, travel):
+    client_request.post(
+        "/sign-in/password", {"phone": "139 0000 0000", "password": "x"}, expected_status=200
+    )
+    client_request.post("/sign-in", {"phone": "13900000000"})
+    client_request.post("/sign-in/code", {"code": "123456"}, expected_status=200)
+    password, code = _audits("sign_in.failed")
+    assert password.object_id is None and password.actor_id is None
+    assert password.data == {
+        "method": "password",
+        "phone": "+86 *******0000",
+        "reason": "no_account",
+    }
+    assert code.data == {"method": "code", "phone": "+86 *******0000", "reason": "no_account"}
+
+
+def test_code_sign_ins_and_failures_are_audited(client_request, travel):
+    user, _ = create_resident_user(phone="+8613800000001")
+    db.session.commit()
+    client_request.post("/sign-in", {"phone": "13800000001"})
+    code = db.session.scalars(select(SignInCode)).one()
+    code.code_hash = cipher().lookup(f"sign-in:{user.id}:123456")
+    db.session.commit()
+    client_request.post("/sign-in/code", {"code": "654321"}, expected_status=200)
+    client_request.post("/sign-in/code", {"code": "12345"}, expected_status=200)  # not checked
+    client_request.post("/sign-in/code", {"code": "123456"})
+    [failure] = _audits("sign_in.failed")
+    assert failure.data == {"method": "code", "phone": "+86 *******0001", "reason": "wrong"}
+    assert failure.object_id == user.id
+    [success] = _audits("sign_in.succeeded")
+    assert success.data == {"method": "code", "phone": "+86 *******0001"}
+
+
+def test_two_factor_failures_and_the_sign_in_are_audited(client_request, travel):
+    secret = pyotp.random_base32()
+    user = create_user(Role.COUNTY_STAFF, phone="+8613800000012", area_id=create_area().id)
+    user.totp_secret = cipher().encrypt(secret).decode()
+    user.totp_confirmed_at = START - timedelta(days=30)
+    db.session.commit()
+    client_request.post("/sign-in/password", {"phone": "13800000012", "password": PASSWORD})
+    assert _audits("sign_in.succeeded") == []  # not signed in yet
+    wrong = pyotp.TOTP(secret).at(START + timedelta(minutes=10))
+    client_request.post("/sign-in/two-factor", {"code": wrong}, expected_status=200)
+    [failure] = _audits("sign_in.two_factor_failed")
+    assert failure.object_id == user.id and failure.actor_id is None
+    assert failure.ip_address == "127.0.0.1"
+    assert failure.data == {"method": "password", "phone": "+86 *******0012", "reason": "wrong"}
+    client_request.post("/sign-in/two-factor", {"code": pyotp.TOTP(secret).at(START)})
+    [success] = _audits("sign_in.succeeded")
+    assert success.actor_id == user.id
+    assert success.data == {
+        "method": "password",
+        "phone": "+86 *******0012",
+        "second_factor": "app",
+    }
+
+
+def test_a_failed_set_up_code_is_audited_too(client_request, travel):
+    user = create_user(Role.ADMIN, phone="+8613800000099")
+    db.session.commit()
+    client_request.post("/sign-in/password", {"phone": "13800000099", "password": PASSWORD})
+    client_request.get("/sign-in/two-factor/set-up")
+    client_request.post("/sign-in/two-factor/set-up", {"code": "000000"}, expected_status=200)
+    [failure] = _audits("sign_in.two_factor_failed")
+    assert failure.object_id == user.id
+    assert failure.data["reason"] == "wrong"

@@ -231,6 +231,9 @@ def test_sign_in_by_text_message_code_also_asks_for_the_app(client_request, trav
     client_request.post("/sign-in/code", {"code": "123456"})
     assert client_request.response.location.endswith("/sign-in/two-factor")
     assert not _signed_in(client_request)
+    with db.engine.connect() as other:  # committed: a request's session ends with it
+        used_at = other.scalar(select(SignInCode.used_at).where(SignInCode.id == code.id))
+    assert used_at is not None  # used up, though the sign-in waits for the app's code
     client_request.post("/sign-in/two-factor", {"code": _code(secret, START)})
     assert _signed_in(client_request)
 
