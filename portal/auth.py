@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort
+from flask import Flask, abort, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -45,14 +45,27 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        user_id, _, version = token.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        # A sign-out of every device bumps session_version, invalidating older sessions.
-        if user is None or not user.active or user.session_version != int(version):
-            return None
+        user = _user_of(token)
+        if user is None:
+            # An ended session (signed out, password changed, account stopped): forget it, so
+            # the answer does not renew a cookie that still names the account.
+            session.clear()
         return user
+
+
+def _user_of(token: str) -> User | None:
+    """The account a session's token ("id:version") signs in, if the session is still valid.
+
+    Signing out, changing the password and staff changes bump `session_version`, which ends
+    every session made before: the session is a signed cookie, so this is how it ends.
+    """
+    user_id, _, version = token.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def staff_required(view: F) -> F:

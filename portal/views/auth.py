@@ -272,15 +272,23 @@ def sign_in_password() -> ResponseReturnValue:
 @bp.post("/sign-out")
 @login_required
 def sign_out() -> ResponseReturnValue:
-    logout_user()
-    flash(_("You have signed out."), "success")
-    return redirect(url_for("home.index"))
+    """Sign out, and end the session on the server too: a copy of the session cookie (taken
+    from this browser before) no longer signs anyone in.
+
+    The session is a signed cookie, so ending it means bumping the account's session version,
+    which ends the account's other sessions as well (the message says so).
+    """
+    return _end_every_session()
 
 
 @bp.post("/sign-out/everywhere")
 @login_required
 def sign_out_everywhere() -> ResponseReturnValue:
-    """End every session of this account, on every phone and computer."""
+    """The settings page's "Sign out of every device": what signing out does, said plainly."""
+    return _end_every_session()
+
+
+def _end_every_session() -> ResponseReturnValue:
     current_user.session_version += 1
     db.session.commit()
     logout_user()
