@@ -50,6 +50,7 @@ STAFF_NAV: list[tuple[str, LazyString]] = [
     ("admin.staff", _l("Staff accounts")),
     ("admin.audit_log", _l("Audit log")),
     ("admin.api_key_list", _l("API keys")),
+    ("settings.password", _l("Change password")),
 ]
 
 

@@ -256,3 +256,7 @@ def init_app(app: Flask) -> None:
             return {}
         prefs = current_display()
         return {"display_prefs": prefs, "display_classes": prefs.classes}
+
+
+# Changing one's own password registers on this blueprint (its own module: its own journey).
+from portal.views import password  # noqa: E402, F401

@@ -380,6 +380,15 @@ PAGES = [
         "settings.phone_pin",
         submit_empty=True,
     ),
+    PageSpec("resident-password", "resident", "/settings/password", "settings.password"),
+    PageSpec(
+        "resident-password-errors",
+        "resident",
+        "/settings/password",
+        "settings.password",
+        submit_empty=True,
+    ),
+    PageSpec("staff-password", "staff", "/settings/password", "settings.password"),
     PageSpec("resident-plan", "resident", "/plan", "plan.show"),
     PageSpec("resident-plan-errors", "resident", "/plan", "plan.show", submit_empty=True),
     PageSpec(
