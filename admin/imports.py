@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectField
 
 from admin import bp
+from admin.downloads import csv_file, xlsx_file
 from portal.auth import roles_required
 from portal.extensions import csrf, db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
@@ -32,7 +33,7 @@ from portal.jobs.queue import QUEUE_IMPORTS, after_commit
 from portal.models import ImportRun, Role
 from portal.models.submission import FormSubmission
 from portal.services.calendar_admin import local_today
-from portal.services.survey_export import export_rows, to_csv, to_xlsx
+from portal.services.survey_export import export_rows
 from portal.services.survey_import import (
     APPLYING,
     CHECKED,
@@ -47,7 +48,6 @@ from portal.services.survey_import import (
 #: Seconds between refreshes of a run's page while it is being applied.
 REFRESH_SECONDS = 5
 RECENT_RUNS = 20
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATUS_LABELS = {
     CHECKED: _l("Checked: ready to apply"),
@@ -252,27 +252,27 @@ def _applying(submission: FormSubmission) -> ResponseReturnValue:
 @bp.get("/imports/template-csv")
 @roles_required(Role.COUNTY_STAFF)
 def import_template_csv() -> ResponseReturnValue:
-    return _download(to_csv([template_header(db.session)]), "text/csv", "survey-template.csv")
+    return csv_file([template_header(db.session)], "survey-template.csv")
 
 
 @bp.get("/imports/template-xlsx")
 @roles_required(Role.COUNTY_STAFF)
 def import_template_xlsx() -> ResponseReturnValue:
-    return _download(to_xlsx([template_header(db.session)]), XLSX_TYPE, "survey-template.xlsx")
+    return xlsx_file([("survey", [template_header(db.session)])], "survey-template.xlsx")
 
 
 @bp.get("/imports/export-csv")
 @roles_required(Role.COUNTY_STAFF)
 def import_export_csv() -> ResponseReturnValue:
     year = _export_year()
-    return _download(to_csv(_export(year)), "text/csv", f"survey-{year}.csv")
+    return csv_file(_export(year), f"survey-{year}.csv")
 
 
 @bp.get("/imports/export-xlsx")
 @roles_required(Role.COUNTY_STAFF)
 def import_export_xlsx() -> ResponseReturnValue:
     year = _export_year()
-    return _download(to_xlsx(_export(year)), XLSX_TYPE, f"survey-{year}.xlsx")
+    return xlsx_file([(str(year), _export(year))], f"survey-{year}.xlsx")
 
 
 def _export_year() -> int:
@@ -288,11 +288,3 @@ def _export(year: int) -> list[list[str]]:
     )
     db.session.commit()
     return rows
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )

@@ -2,16 +2,14 @@
 
 What is exported imports back unchanged (`survey_import`), so a county can correct a year's
 data in a spreadsheet and re-import it. The export reveals ID numbers: each resident's row is
-audited as a read by the person exporting.
+audited as a read by the person exporting. The rows are written to a file by the one
+formula-safe writer (`admin.downloads`), like every other download.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
-from openpyxl import Workbook
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -119,21 +117,3 @@ def _flag(record: BasicStatusRecord | None, column: str) -> str:
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else "1" if value else "0"
-
-
-def to_csv(rows: list[list[str]]) -> bytes:
-    """UTF-8 with a BOM, so that spreadsheet programs open the Chinese text correctly."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(rows: list[list[str]]) -> bytes:
-    """Every cell as text, so ID numbers keep all 18 characters (not a rounded number)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -77,6 +77,9 @@ CHECKED, REJECTED, APPLYING, APPLIED, FAILED = (
     "failed",
 )
 
+#: What the export (admin.downloads) puts an apostrophe before: a spreadsheet would run it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 #: Errors about the file as a whole (no row): `row` is 0 in their entries.
 FILE_ERRORS = ("unreadable", "not_utf8", "empty", "missing_columns", "unknown_columns")
 
@@ -143,7 +146,9 @@ def read_table(data: bytes, filename: str) -> list[list[str]]:
     except UnicodeDecodeError:
         raise ImportFileError("not_utf8") from None
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        return [
+            [_cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))
+        ]
     except csv.Error:
         raise ImportFileError("unreadable") from None
 
@@ -171,7 +176,11 @@ def _cell_text(value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    # The formula-safe export's apostrophe before "+86…" or "=…" is not part of the value.
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -211,9 +211,12 @@ def test_xlsx_export_has_the_same_rows(client_request, world):
 
 
 def cell(value):
-    """A cell as both files mean it: numbers as numbers, empty as ""."""
+    """A cell as both files mean it: numbers as numbers, empty as "", and text as stored (the
+    CSV's apostrophe before "=…" is not part of it; XLSX keeps such text as a string cell)."""
     if value is None:
         return ""
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
     try:
         return float(value)
     except ValueError:
