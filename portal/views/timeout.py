@@ -23,11 +23,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
-from portal.extensions import db, login_manager
-from portal.services.drafts import save_draft, take_draft
+from portal.extensions import db, limiter, login_manager
+from portal.services.drafts import DraftTooLarge, save_draft, take_draft
 from portal.views.errors import render_error
 from portal.views.safety import safe_next
 
@@ -36,6 +37,8 @@ DRAFT_KEY = "draft_token"
 #: Forms whose text is kept when the session ends while someone is writing.
 DRAFTABLE = frozenset({"cases.new", "needs.new"})
 NOT_KEPT = frozenset({"csrf_token"})
+#: Drafts one client address may leave (anyone can post without a session).
+DRAFT_LIMIT = "10 per minute; 30 per hour"
 
 
 @bp.post("/session/keep-alive")
@@ -65,15 +68,43 @@ def _keep_and_sign_in() -> ResponseReturnValue | None:
     """Keep a draftable POST that arrived without a valid session; None when not draftable."""
     if request.method != "POST" or request.endpoint not in DRAFTABLE:
         return None
-    data = {key: value for key, value in request.form.items() if key not in NOT_KEPT}
-    session[DRAFT_KEY] = save_draft(db.session, request.endpoint, data, datetime.now(UTC))
-    db.session.commit()
+    kept = _keep_draft(request.endpoint)
     if current_user.is_authenticated:
         # Signed in, but the form's security token had run out: back to the form, filled in.
-        flash(_("This page was open for a long time. Check what you wrote and send it again."))
+        if kept:
+            flash(_("This page was open for a long time. Check what you wrote and send it again."))
         return redirect(request.full_path.rstrip("?"))
-    flash(_("You were signed out, so we kept what you wrote. Sign in to carry on."), "info")
+    if kept:
+        flash(_("You were signed out, so we kept what you wrote. Sign in to carry on."), "info")
     return redirect(url_for("auth.sign_in", next=request.path))
+
+
+def _keep_draft(endpoint: str) -> bool:
+    """Store the posted form as this browser's draft, within the limits; False if refused.
+
+    Anyone can post without a session, so drafts are bounded (#11, point 7): a size cap, one
+    draft per browser, and DRAFT_LIMIT drafts per client address over every draftable form.
+    """
+    data = {key: value for key, value in request.form.items() if key not in NOT_KEPT}
+    try:
+        with limiter.shared_limit(DRAFT_LIMIT, scope="form-drafts"):
+            token = save_draft(
+                db.session, endpoint, data, datetime.now(UTC), replaces=session.get(DRAFT_KEY)
+            )
+    except RateLimitExceeded:
+        flash(
+            _(
+                "What you wrote could not be kept: too many forms were sent from your "
+                "connection. Try again later."
+            )
+        )
+        return False
+    except DraftTooLarge:
+        flash(_("What you wrote could not be kept: it is longer than this form allows."))
+        return False
+    session[DRAFT_KEY] = token
+    db.session.commit()
+    return True
 
 
 def init_app(app: Flask) -> None:
