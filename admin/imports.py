@@ -1,24 +1,28 @@
 """Bulk import of a year's survey data (/admin/imports): upload, dry run, apply, export.
 
 County staff (and administrators) upload a CSV or XLSX file in the documented template
-(docs/import.md). The file is checked in full first and the report lists every bad row and
-field; nothing changes until the user confirms, and then a job applies it in batches while the
-run's page shows progress. The logic is in `portal.services.survey_import`.
+(docs/import.md). The upload only stores the file: a job checks it in full (the dry run) while
+the run's page shows its progress, and the report lists every bad row and field; nothing
+changes until the user confirms, and then a job applies it in batches, the page again showing
+progress. The logic is in `portal.services.survey_import` and `portal.jobs.imports`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectField
 
@@ -28,7 +32,7 @@ from portal.auth import roles_required
 from portal.extensions import csrf, db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import BaseForm
-from portal.jobs.imports import apply_import
+from portal.jobs.imports import apply_import, check_import
 from portal.jobs.queue import QUEUE_IMPORTS, after_commit
 from portal.models import ImportRun, Role
 from portal.models.submission import FormSubmission
@@ -37,19 +41,23 @@ from portal.services.survey_export import export_rows
 from portal.services.survey_import import (
     APPLYING,
     CHECKED,
+    CHECKING,
     MAX_BYTES,
     REJECTED,
+    create_run,
     runs_for,
-    start_run,
     stored_file,
     template_header,
 )
 
-#: Seconds between refreshes of a run's page while it is being applied.
+#: Seconds between refreshes of a run's page while it is being checked or applied.
 REFRESH_SECONDS = 5
 RECENT_RUNS = 20
+#: Error parameters shown as numbers in the user's locale (200,000).
+NUMBER_PARAMS = frozenset({"cap"})
 
 STATUS_LABELS = {
+    CHECKING: _l("Being checked"),
     CHECKED: _l("Checked: ready to apply"),
     REJECTED: _l("Not applied: the file has errors"),
     APPLYING: _l("Being applied"),
@@ -72,9 +80,18 @@ ERROR_MESSAGES = {
     "missing_columns": _l("These template columns are missing: %(columns)s"),
     "unknown_columns": _l("These columns are not in the template: %(columns)s"),
     "more_errors": _l("%(count)s more errors are not listed: correct these first"),
+    "too_many_rows": _l(
+        "The file has more than %(cap)s rows: split it into files of at most %(cap)s rows"
+    ),
+    "unpacked_too_large": _l(
+        "The workbook is too large once unpacked: save it as CSV (UTF-8) or split it"
+    ),
     "file_gone": _l("The uploaded file was no longer there: upload it again"),
     "required": _l("This field is empty: it is needed"),
     "name_too_long": _l("The name is longer than %(limit)s characters"),
+    "control_characters": _l(
+        "Remove the hidden control characters: they can come in when text is pasted"
+    ),
     "area_format": _l("The area code must be 12 digits"),
     "unknown_area": _l("There is no area with this code"),
     "area_out_of_scope": _l("This area is outside the areas you are responsible for"),
@@ -97,7 +114,11 @@ ERROR_MESSAGES = {
 
 def describe(error: dict[str, Any]) -> str:
     """An error entry of a run in the user's language."""
-    params = {k: v for k, v in error.items() if k not in ("row", "field", "code")}
+    params = {
+        k: format_decimal(v) if k in NUMBER_PARAMS else v
+        for k, v in error.items()
+        if k not in ("row", "field", "code")
+    }
     message = ERROR_MESSAGES.get(error.get("code", ""))
     return str(message) % params if message is not None else str(error.get("code"))
 
@@ -154,24 +175,33 @@ def import_upload() -> ResponseReturnValue:
         valid = False
     if not valid:
         return _page(form), 400
-    data = form.file.data.read()
-    now = datetime.now(UTC)
-    run = start_run(
+    # Only stored here: reading and checking it is a job's work (the run's page shows how far
+    # it has come), so a large file never holds a web worker.
+    folder = Path(current_app.config["IMPORT_FOLDER"])
+    received, sha256 = _receive(form.file.data, folder)
+    run = create_run(
         db.session,
         current_user,
         filename=filename,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         year=int(form.year.data),
-        data=data,
-        now=now,
-        today=local_today(now),
+        now=datetime.now(UTC),
     )
-    if run.status == CHECKED:
-        folder = Path(current_app.config["IMPORT_FOLDER"])
-        folder.mkdir(parents=True, exist_ok=True)
-        stored_file(folder, run).write_bytes(data)
+    received.replace(stored_file(folder, run))
+    after_commit(db.session, QUEUE_IMPORTS, check_import, run.id)
     db.session.commit()
     return redirect(url_for("admin.import_run", run_id=run.id), 303)
+
+
+def _receive(upload: FileStorage, folder: Path) -> tuple[Path, str]:
+    """Copy the upload into `folder` a chunk at a time; its path there and its SHA-256."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".upload", delete=False) as out:
+        while chunk := upload.stream.read(1024 * 1024):
+            digest.update(chunk)
+            out.write(chunk)
+    return Path(out.name), digest.hexdigest()
 
 
 def _too_large() -> ResponseReturnValue:
@@ -189,6 +219,7 @@ def _page(form: UploadForm) -> str:
         form=form,
         runs=runs,
         statuses=STATUS_LABELS,
+        row_cap=format_decimal(current_app.config["IMPORT_ROW_CAP"]),
     )
 
 
@@ -215,7 +246,7 @@ def _run_page(run: ImportRun, form: ApplyForm) -> str:
         statuses=STATUS_LABELS,
         # "Stop refreshing" (WCAG 2.2.1): the page then refreshes only when asked.
         refresh=REFRESH_SECONDS
-        if run.status == APPLYING and request.args.get("refresh") != "off"
+        if run.status in (CHECKING, APPLYING) and request.args.get("refresh") != "off"
         else None,
         form=form,
     )

@@ -112,6 +112,8 @@ class BaseConfig:
         # Where checked import files wait to be applied (shared with the workers; emptied as
         # each import is applied).
         self.IMPORT_FOLDER = env.get("IMPORT_FOLDER") or str(instance / "imports")
+        # The most rows an import file may have after its header; larger files are refused.
+        self.IMPORT_ROW_CAP = int(env.get("IMPORT_ROW_CAP", "200000"))
         # Households sampled per township per month by supervision (督查).
         self.SUPERVISION_SAMPLE_SIZE = int(env.get("SUPERVISION_SAMPLE_SIZE", "30"))
         # Messages: a `created` one without a hold this old was never queued and is queued

@@ -189,26 +189,29 @@ def reclaim_interrupted_sends() -> int:
     return len(rows)
 
 
-#: An applying import silent this long lost its worker: the scheduler starts it again.
+#: An import being checked or applied silent this long lost its worker: the scheduler starts
+#: it again.
 IMPORT_SILENT_AFTER = timedelta(minutes=10)
 
 
 def resume_imports() -> int:
-    """Re-enqueue survey imports whose job died mid-way (they resume after the rows done)."""
-    from portal.jobs.imports import apply_import
-    from portal.services.survey_import import APPLYING
+    """Re-enqueue survey imports whose job died mid-way: a dry run starts over, applying
+    resumes after the rows done."""
+    from portal.jobs.imports import apply_import, check_import
+    from portal.services.survey_import import APPLYING, CHECKING
 
     silent_since = datetime.now(UTC) - IMPORT_SILENT_AFTER
-    ids = db.session.scalars(
-        select(ImportRun.id).where(
-            ImportRun.status == APPLYING,
+    runs = db.session.execute(
+        select(ImportRun.id, ImportRun.status).where(
+            ImportRun.status.in_((CHECKING, APPLYING)),
             or_(ImportRun.progress_at.is_(None), ImportRun.progress_at < silent_since),
         )
     ).all()
-    for run_id in ids:
-        after_commit(db.session, QUEUE_IMPORTS, apply_import, run_id)
+    for run_id, status in runs:
+        job = check_import if status == CHECKING else apply_import
+        after_commit(db.session, QUEUE_IMPORTS, job, run_id)
     db.session.commit()
-    return len(ids)
+    return len(runs)
 
 
 def forget_old_drafts() -> int:

@@ -3,36 +3,32 @@
 A file is checked in full before anything is written (the dry run), so a bad file changes
 nothing: every bad row and field is reported with a stable code (worded when shown). Applying
 upserts by (resident found by ID number, year) and compares before it writes, so importing the
-same file again changes nothing. The job in `portal.jobs.imports` applies rows in batches and
-records its progress on the `ImportRun`.
+same file again changes nothing.
+
+Rows are checked in batches as they are read (`check_batches`), never all held at once: the
+dry run and the apply step are jobs (`portal.jobs.imports`) that stream the file
+(`survey_files`), record their progress on the `ImportRun` after each batch, and stop at the
+row cap (`IMPORT_ROW_CAP`).
 
 Services flush, never commit.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
 
+from portal.input_guard import control_characters
 from portal.models import (
     Area,
     AuditEvent,
-    BasicStatusRecord,
     ImportRun,
     NeedItem,
-    NeedsAnswer,
-    NeedsRecord,
     Resident,
     Role,
     User,
@@ -42,9 +38,8 @@ from portal.services import identifiers
 from portal.services.access import area_prefix, areas_for
 from portal.services.crypto import cipher
 from portal.services.phones import PhoneError, validate_phone
-from portal.services.residents import register_resident
 
-#: The largest file accepted (bytes): about 100,000 rows, well over a county's residents.
+#: The largest file accepted (bytes): well over a county's residents in CSV.
 MAX_BYTES = 20 * 1024 * 1024
 #: Rows per transaction when applying: progress is committed after each batch.
 BATCH = 500
@@ -69,7 +64,8 @@ _YES = frozenset({"1", "是", "y", "yes", "true"})
 _NO = frozenset({"0", "否", "n", "no", "false"})
 
 # ImportRun.status values.
-CHECKED, REJECTED, APPLYING, APPLIED, FAILED = (
+CHECKING, CHECKED, REJECTED, APPLYING, APPLIED, FAILED = (
+    "checking",
     "checked",
     "rejected",
     "applying",
@@ -77,19 +73,16 @@ CHECKED, REJECTED, APPLYING, APPLIED, FAILED = (
     "failed",
 )
 
-#: What the export (admin.downloads) puts an apostrophe before: a spreadsheet would run it.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 #: Errors about the file as a whole (no row): `row` is 0 in their entries.
-FILE_ERRORS = ("unreadable", "not_utf8", "empty", "missing_columns", "unknown_columns")
-
-
-class ImportFileError(ValueError):
-    """The file cannot be read as a table at all; `code` is one of FILE_ERRORS."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+FILE_ERRORS = (
+    "unreadable",
+    "not_utf8",
+    "empty",
+    "missing_columns",
+    "unknown_columns",
+    "too_many_rows",
+    "unpacked_too_large",
+)
 
 
 @dataclass(frozen=True)
@@ -111,9 +104,31 @@ class SurveyRow:
 
 @dataclass
 class CheckResult:
-    rows: list[SurveyRow] = field(default_factory=list)
+    """What a pass over a file found: its errors (the first MAX_ERRORS listed, in row order,
+    and all counted), the rows read (blank ones too) and the rows with something in them."""
+
     errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+    rows_read: int = 0
     rows_total: int = 0
+
+    def add(self, errors: list[dict[str, Any]]) -> None:
+        self.error_count += len(errors)
+        room = MAX_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(sorted(errors, key=lambda error: error["row"])[:room])
+
+    def refuse(self, code: str, **params: Any) -> None:
+        """The file as a whole cannot be imported: this error replaces any found so far."""
+        self.errors = [_error(0, "", code, **params)]
+        self.error_count = 1
+
+    def report(self) -> list[dict[str, Any]]:
+        """The errors as a run keeps them: the listed ones, then how many were left out."""
+        left_out = self.error_count - len(self.errors)
+        if left_out > 0:
+            return [*self.errors, _error(0, "", "more_errors", count=left_out)]
+        return list(self.errors)
 
 
 def need_codes(session: AnySession) -> list[str]:
@@ -132,58 +147,6 @@ def template_header(session: AnySession) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading
-
-
-def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """The file's cells as text, row by row: XLSX (by content) or CSV in UTF-8 (BOM or not)."""
-    if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    if filename.lower().endswith(".xlsx"):
-        raise ImportFileError("unreadable")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError("not_utf8") from None
-    try:
-        return [
-            [_cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))
-        ]
-    except csv.Error:
-        raise ImportFileError("unreadable") from None
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        table = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, IndexError, OSError):
-        raise ImportFileError("unreadable") from None
-    return table
-
-
-def _cell_text(value: object) -> str:
-    """A spreadsheet cell as the text a person typed (dates as YYYY-MM-DD, 1.0 as 1)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    # The formula-safe export's apostrophe before "+86…" or "=…" is not part of the value.
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
-
-
-# ---------------------------------------------------------------------------------------------
 # Checking (the dry run)
 
 
@@ -198,44 +161,138 @@ def scope_prefix(session: AnySession, user: User) -> str | None:
     return area_prefix(session, user) or "-"  # "-" matches no code: no area, no scope
 
 
-def check_table(
-    session: AnySession, user: User, table: list[list[str]], *, year: int, today: date
-) -> CheckResult:
-    """Check every row of `table` (header first) for `user`'s scope; writes nothing."""
-    if not table or not any(table[0]):
-        return CheckResult(errors=[_error(0, "", "empty")])
-    header = table[0]
-    body = [(number, cells) for number, cells in enumerate(table[1:], start=2) if any(cells)]
-    result = CheckResult(rows_total=len(body))
+def check_batches(
+    session: AnySession,
+    user: User,
+    rows: Iterable[list[str]],
+    *,
+    year: int,
+    today: date,
+    cap: int,
+    result: CheckResult,
+) -> Iterator[list[SurveyRow]]:
+    """Check a file's rows (header first) for `user`'s scope, a batch at a time; writes nothing.
+
+    Yields the good rows of each batch once it is checked, so that progress can be recorded
+    and rows applied between batches; what is wrong goes to `result`. Only the ID numbers seen
+    are kept from one batch to the next. A file with more than `cap` rows after its header is
+    refused as a whole as soon as the row past the cap is read.
+    """
+    rows = iter(rows)
+    header = next(rows, [])
+    if not any(header):
+        result.refuse("empty")
+        return
     expected = template_header(session)
     missing = [column for column in expected if column not in header]
     unknown = [column for column in header if column not in expected]
     if missing:
-        result.errors.append(_error(0, "", "missing_columns", columns=", ".join(missing)))
+        result.add([_error(0, "", "missing_columns", columns=", ".join(missing))])
     if unknown:
         shown = ", ".join(column or '""' for column in unknown)
-        result.errors.append(_error(0, "", "unknown_columns", columns=shown))
+        result.add([_error(0, "", "unknown_columns", columns=shown)])
     if missing or unknown:
-        return result
-    needs = expected[len(FIXED_COLUMNS) :]
-    seen: dict[str, int] = {}
-    for number, cells in body:
-        values = dict(zip(header, [*cells, *[""] * (len(header) - len(cells))], strict=False))
-        row = _check_row(number, values, needs, year=year, today=today, errors=result.errors)
-        if row is None:
-            continue
-        if row.id_number in seen:
-            result.errors.append(
-                _error(number, "id_number", "duplicate", first_row=seen[row.id_number])
+        return
+    checker = _Checker(session, user, header, expected[len(FIXED_COLUMNS) :], year, today)
+    batch: list[tuple[int, list[str]]] = []
+    for number, cells in enumerate(rows, start=2):
+        if number - 1 > cap:
+            result.refuse("too_many_rows", cap=cap)
+            return
+        result.rows_read = number - 1
+        if any(cells):
+            result.rows_total += 1
+            batch.append((number, cells))
+        if len(batch) == BATCH:
+            yield checker.check(batch, result)
+            batch = []
+    if batch:
+        yield checker.check(batch, result)
+
+
+class _Checker:
+    """Checks one file's batches: each field, ID numbers repeated across the file, scope."""
+
+    def __init__(
+        self,
+        session: AnySession,
+        user: User,
+        header: list[str],
+        needs: list[str],
+        year: int,
+        today: date,
+    ) -> None:
+        self.session = session
+        self.user = user
+        self.header = header
+        self.needs = needs
+        self.year = year
+        self.today = today
+        self.seen: dict[str, int] = {}  # ID number -> the row it was first on
+        self.areas: dict[str, str] = {}  # area code -> "in", "out" (of scope) or "unknown"
+        self.prefix = scope_prefix(session, user)
+
+    def check(self, batch: list[tuple[int, list[str]]], result: CheckResult) -> list[SurveyRow]:
+        errors: list[dict[str, Any]] = []
+        good = []
+        width = len(self.header)
+        for number, cells in batch:
+            values = dict(zip(self.header, [*cells, *[""] * (width - len(cells))], strict=False))
+            row = _check_row(
+                number, values, self.needs, year=self.year, today=self.today, errors=errors
             )
-            continue
-        seen[row.id_number] = number
-        result.rows.append(row)
-    _check_scope(session, user, result)
-    if len(result.errors) > MAX_ERRORS:
-        left_out = len(result.errors) - MAX_ERRORS
-        result.errors = [*result.errors[:MAX_ERRORS], _error(0, "", "more_errors", count=left_out)]
-    return result
+            if row is None:
+                continue
+            if row.id_number in self.seen:
+                first_row = self.seen[row.id_number]
+                errors.append(_error(number, "id_number", "duplicate", first_row=first_row))
+                continue
+            self.seen[row.id_number] = number
+            good.append(row)
+        kept = self._in_scope(good, errors)
+        result.add(errors)
+        return kept
+
+    def _in_scope(self, rows: list[SurveyRow], errors: list[dict[str, Any]]) -> list[SurveyRow]:
+        """Area codes must exist and be in the user's scope; so must a resident already known."""
+        self._learn_areas({row.area_code for row in rows} - self.areas.keys())
+        fields = cipher()
+        lookups = {row.row: fields.lookup(row.id_number) for row in rows}
+        outside = set()
+        if self.prefix is not None and lookups:
+            for lookup, code in self.session.execute(
+                select(Resident.id_number_lookup, Area.code)
+                .join(Area, Resident.area_id == Area.id)
+                .where(Resident.id_number_lookup.in_(set(lookups.values())))
+            ):
+                if lookup is not None and not code.startswith(self.prefix):
+                    outside.add(lookup)
+        kept = []
+        for row in rows:
+            problems = []
+            where = self.areas[row.area_code]
+            if where != "in":
+                code = "area_out_of_scope" if where == "out" else "unknown_area"
+                problems.append(_error(row.row, "area_code", code))
+            if lookups[row.row] in outside:
+                problems.append(_error(row.row, "id_number", "resident_out_of_scope"))
+            errors.extend(problems)
+            if not problems:
+                kept.append(row)
+        return kept
+
+    def _learn_areas(self, codes: set[str]) -> None:
+        if not codes:
+            return
+        inside = {
+            area.code
+            for area in self.session.scalars(
+                areas_for(self.session, self.user).where(Area.code.in_(codes))
+            )
+        }
+        known = set(self.session.scalars(select(Area.code).where(Area.code.in_(codes - inside))))
+        for code in codes:
+            self.areas[code] = "in" if code in inside else "out" if code in known else "unknown"
 
 
 def _check_row(
@@ -263,6 +320,8 @@ def _check_row(
         bad("name", "required")
     elif len(name) > NAME_LIMIT:
         bad("name", "name_too_long", limit=NAME_LIMIT)
+    elif control_characters(name):
+        bad("name", "control_characters")  # a NUL would fail the whole apply on PostgreSQL
     area_code = values["area_code"]
     if not (len(area_code) == 12 and area_code.isascii() and area_code.isdigit()):
         bad("area_code", "area_format")
@@ -338,73 +397,25 @@ def _yes_no(text: str, column: str, bad: Any) -> bool | None:
     return False
 
 
-def _check_scope(session: AnySession, user: User, result: CheckResult) -> None:
-    """Area codes must exist and be in the user's scope; so must a resident already known."""
-    codes = sorted({row.area_code for row in result.rows})
-    in_scope = set()
-    for chunk in _chunks(codes):
-        in_scope |= set(session.scalars(areas_for(session, user).where(Area.code.in_(chunk))).all())
-    scope_codes = {area.code for area in in_scope}
-    existing = set()
-    for chunk in _chunks([code for code in codes if code not in scope_codes]):
-        existing |= set(session.scalars(select(Area.code).where(Area.code.in_(chunk))))
-    prefix = scope_prefix(session, user)
-    fields = cipher()
-    by_lookup = {fields.lookup(row.id_number): row for row in result.rows}
-    outside: set[str] = set()
-    for chunk in _chunks(list(by_lookup)):
-        for lookup, code in session.execute(
-            select(Resident.id_number_lookup, Area.code)
-            .join(Area, Resident.area_id == Area.id)
-            .where(Resident.id_number_lookup.in_(chunk))
-        ):
-            if lookup is not None and prefix is not None and not code.startswith(prefix):
-                outside.add(lookup)
-    kept = []
-    for row in result.rows:
-        problems = []
-        if row.area_code not in scope_codes:
-            code = "area_out_of_scope" if row.area_code in existing else "unknown_area"
-            problems.append(_error(row.row, "area_code", code))
-        if fields.lookup(row.id_number) in outside:
-            problems.append(_error(row.row, "id_number", "resident_out_of_scope"))
-        result.errors.extend(problems)
-        if not problems:
-            kept.append(row)
-    result.errors.sort(key=lambda error: error["row"])
-    result.rows = kept
-
-
-def _chunks(items: Sequence[str], size: int = BATCH) -> list[Sequence[str]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
 # ---------------------------------------------------------------------------------------------
-# Runs: the dry run, then applying
+# Runs: uploaded, checked (the dry run), then applied (survey_apply)
 
 
 def stored_file(folder: Path, run: ImportRun) -> Path:
-    """Where a checked file waits to be applied (removed once applied)."""
+    """Where an uploaded file waits for its dry run (removed once checked)."""
     suffix = ".xlsx" if run.filename.lower().endswith(".xlsx") else ".csv"
     return folder / f"{run.id}-{run.sha256}{suffix}"
 
 
-def start_run(
-    session: AnySession,
-    user: User,
-    *,
-    filename: str,
-    sha256: str,
-    year: int,
-    data: bytes,
-    now: datetime,
-    today: date,
+def checked_file(folder: Path, run: ImportRun) -> Path:
+    """Where a checked file's rows wait to be applied, one JSON array a line (removed then)."""
+    return folder / f"{run.id}-{run.sha256}.jsonl"
+
+
+def create_run(
+    session: AnySession, user: User, *, filename: str, sha256: str, year: int, now: datetime
 ) -> ImportRun:
-    """Check the file (the dry run) and record the run: `checked` or `rejected`; flushed."""
-    try:
-        result = check_table(session, user, read_table(data, filename), year=year, today=today)
-    except ImportFileError as error:
-        result = CheckResult(errors=[_error(0, "", error.code)])
+    """Record an uploaded file waiting for its dry run (`checking`); flushed."""
     area_id = user.area_id or session.scalar(
         select(Area.id).where(Area.parent_id.is_(None)).order_by(Area.id).limit(1)
     )
@@ -414,14 +425,45 @@ def start_run(
         filename=filename[:255],
         sha256=sha256,
         year=year,
-        status=REJECTED if result.errors else CHECKED,
-        rows_total=result.rows_total,
-        errors=result.errors,
+        status=CHECKING,
+        rows_total=0,
+        errors=[],
         created_at=now,
+        progress_at=now,
     )
     session.add(run)
     session.flush()
     return run
+
+
+def finish_check(
+    session: AnySession, run: ImportRun, result: CheckResult, *, now: datetime
+) -> None:
+    """Record the dry run's outcome, `checked` or `rejected`, and audit it; flushed."""
+    errors = result.report()
+    run.status = REJECTED if errors else CHECKED
+    run.rows_total = result.rows_total
+    run.rows_done = 0  # from here on, the rows applied
+    run.errors = errors
+    run.progress_at = now
+    session.add(
+        AuditEvent(
+            actor_id=run.user_id,
+            action="survey_import.check",
+            object_type="import_run",
+            object_id=run.id,
+            data={
+                "filename": run.filename,
+                "sha256": run.sha256,
+                "year": run.year,
+                "rows": result.rows_total,
+                "errors": result.error_count,
+                "status": run.status,
+            },
+            created_at=now,
+        )
+    )
+    session.flush()
 
 
 def runs_for(session: AnySession, user: User) -> Select[ImportRun]:
@@ -431,159 +473,3 @@ def runs_for(session: AnySession, user: User) -> Select[ImportRun]:
     if prefix is not None:
         query = query.where(Area.code.startswith(prefix))
     return query.order_by(ImportRun.id.desc())
-
-
-def apply_rows(
-    session: AnySession, run: ImportRun, rows: Sequence[SurveyRow], *, today: date
-) -> int:
-    """Upsert `rows` for `run.year`; returns how many rows changed anything (flushed)."""
-    fields = cipher()
-    lookups = [fields.lookup(row.id_number) for row in rows]
-    residents = {
-        resident.id_number_lookup: resident
-        for resident in session.scalars(
-            select(Resident).where(Resident.id_number_lookup.in_(lookups))
-        )
-    }
-    areas = {
-        area.code: area
-        for area in session.scalars(
-            select(Area).where(Area.code.in_({row.area_code for row in rows}))
-        )
-    }
-    ids = [resident.id for resident in residents.values()]
-    basics = {
-        record.resident_id: record
-        for record in session.scalars(
-            select(BasicStatusRecord).where(
-                BasicStatusRecord.resident_id.in_(ids), BasicStatusRecord.year == run.year
-            )
-        )
-    }
-    needs = {
-        record.resident_id: record
-        for record in session.scalars(
-            select(NeedsRecord)
-            .options(selectinload(NeedsRecord.answers))
-            .where(NeedsRecord.resident_id.in_(ids), NeedsRecord.year == run.year)
-        )
-    }
-    items = {code: item_id for code, item_id in session.execute(select(NeedItem.code, NeedItem.id))}
-    # New residents first, each flushed alone; then every record of the batch in one flush
-    # (interleaving them would flush the records row by row, many times slower).
-    created = set()
-    for row, lookup in zip(rows, lookups, strict=True):
-        if lookup not in residents:
-            residents[lookup] = register_resident(
-                session,
-                name=row.name,
-                area=areas[row.area_code],
-                disability_category=row.category,
-                disability_level=row.level,
-                id_number=row.id_number,
-                phone=row.phone,
-                today=today,
-            )
-            created.add(lookup)
-    changed = 0
-    with session.no_autoflush:
-        for row, lookup in zip(rows, lookups, strict=True):
-            resident = residents[lookup]
-            row_changed = lookup in created or _update_resident(resident, row, areas[row.area_code])
-            row_changed |= _upsert_basic(session, basics.get(resident.id), resident, row, run.year)
-            wanted = {items[code]: needed for code, needed in row.needs.items()}
-            record = needs.get(resident.id)
-            if row_changed or _needs_differ(record, row, wanted):
-                _write_needs(session, record, resident, row, run, wanted)
-                changed += 1
-    session.flush()
-    return changed
-
-
-def _update_resident(resident: Resident, row: SurveyRow, area: Area) -> bool:
-    """Bring the resident's details in line with the row; an empty phone keeps theirs."""
-    wanted = {
-        "name": row.name,
-        "area_id": area.id,
-        "disability_category": row.category,
-        "disability_level": row.level,
-        "phone": row.phone or resident.phone,
-    }
-    differ = {key: value for key, value in wanted.items() if getattr(resident, key) != value}
-    for key, value in differ.items():
-        setattr(resident, key, value)
-    return bool(differ)
-
-
-def _upsert_basic(
-    session: AnySession,
-    record: BasicStatusRecord | None,
-    resident: Resident,
-    row: SurveyRow,
-    year: int,
-) -> bool:
-    if record is None:
-        record = BasicStatusRecord(resident_id=resident.id, year=year, answers={})
-        session.add(record)
-    wanted: dict[str, Any] = {
-        "surveyed_on": row.visit_date,
-        "living_arrangement": row.living_arrangement,
-        **dict(zip(FLAG_COLUMNS, row.flags, strict=True)),
-    }
-    differ = {key: value for key, value in wanted.items() if getattr(record, key) != value}
-    for key, value in differ.items():
-        setattr(record, key, value)
-    return bool(differ)
-
-
-def _needs_differ(record: NeedsRecord | None, row: SurveyRow, wanted: dict[int, bool]) -> bool:
-    if record is None:
-        return True
-    have = {answer.need_item_id: answer.needed for answer in record.answers}
-    return record.surveyed_on != row.visit_date or have != wanted
-
-
-def _write_needs(
-    session: AnySession,
-    record: NeedsRecord | None,
-    resident: Resident,
-    row: SurveyRow,
-    run: ImportRun,
-    wanted: dict[int, bool],
-) -> None:
-    """Write the needs form; a changed record needs the resident's confirmation again."""
-    if record is None:
-        record = NeedsRecord(resident_id=resident.id, year=run.year, surveyed_on=row.visit_date)
-        session.add(record)
-    have = {answer.need_item_id: answer for answer in record.answers}
-    if record.surveyed_on != row.visit_date or {k: a.needed for k, a in have.items()} != wanted:
-        record.confirmed_at = None
-        record.confirmed_by_id = None
-        record.confirmation_method = None
-        record.confirmation_witness = None
-    record.surveyed_on = row.visit_date
-    record.import_run_id = run.id
-    record.answers = [answer for item, answer in have.items() if item in wanted]
-    for item, needed in wanted.items():
-        answer = have.get(item)
-        if answer is None:
-            record.answers.append(NeedsAnswer(need_item_id=item, needed=needed))
-        elif answer.needed != needed:
-            answer.needed = needed
-
-
-def finish_run(session: AnySession, run: ImportRun, *, now: datetime) -> None:
-    """Mark the run applied and audit it as the uploader's change (flushed)."""
-    run.status = APPLIED
-    run.finished_at = now
-    session.add(
-        AuditEvent(
-            actor_id=run.user_id,
-            action="survey_import.apply",
-            object_type="import_run",
-            object_id=run.id,
-            data={"year": run.year, "rows": run.rows_done, "changed": run.rows_changed},
-            created_at=now,
-        )
-    )
-    session.flush()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import fakeredis
 import pytest
 from openpyxl import load_workbook
+from rq import Queue
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.jobs.queue import QUEUE_IMPORTS
 from portal.models import (
     AreaLevel,
     AuditEvent,
@@ -26,6 +30,7 @@ from portal.services.residents import find_by_id_number, register_resident
 from portal.services.survey_import import template_header
 from tests.factories import create_area, create_user
 from tests.import_files import id_number, survey_row, to_csv, to_xlsx
+from tests.xlsx_raw import write_xlsx
 
 YEAR = date.today().year
 UPLOAD = "/admin/imports"
@@ -468,3 +473,211 @@ def test_an_import_whose_worker_died_is_resumed_by_the_scheduler(client_request,
     run = last_run()
     assert (run.status, run.rows_done, run.rows_changed) == ("applied", 2, 2)
     assert counts()[0] == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounded work (#11, point 7): the upload only stores the file; a job checks it, streaming, up
+# to the row cap, and reports its progress; the dry run is audited (#11, point 9).
+
+
+@pytest.fixture
+def rq_mode(app):
+    """Jobs wait in a (fake) Redis queue instead of running after commit."""
+    connection = fakeredis.FakeRedis()
+    app.extensions["redis"] = connection
+    yield connection
+    del app.extensions["redis"]
+
+
+def check_import(run_id: int) -> None:
+    """The dry run's job, as a worker runs it."""
+    from portal.jobs.imports import check_import
+
+    check_import(run_id)
+
+
+def queued(connection, name: str = QUEUE_IMPORTS) -> list[tuple[str, tuple]]:
+    jobs = Queue(name, connection=connection).get_jobs()
+    return [(job.func_name.rpartition(".")[2], job.args) for job in jobs]
+
+
+def test_the_upload_only_stores_the_file_and_queues_the_check(client_request, staff, rq_mode):
+    upload(client_request, good_file())
+    run = last_run()
+    assert (run.status, run.rows_total, run.errors) == ("checking", 0, [])
+    assert queued(rq_mode) == [("check_import", (run.id,))], "checked by a job, not the request"
+    folder = Path(client_request.client.application.config["IMPORT_FOLDER"])
+    assert [path.read_bytes() for path in folder.iterdir()] == [good_file()]
+    page = client_request.get(f"/admin/imports/{run.id}")
+    assert page.find("meta", attrs={"http-equiv": "refresh"})["content"] == "5"
+    assert "Being checked" in page.get_text()
+    assert "waiting to be checked" in page.find(attrs={"role": "status"}).get_text()
+    assert not page.find("button", string="Apply the import")
+
+    check_import(run.id)  # as the worker would
+    run = last_run()
+    assert (run.status, run.rows_total, run.rows_done) == ("checked", 2, 0)
+    assert [path.suffix for path in folder.iterdir()] == [".jsonl"], "the rows kept to apply"
+    page = client_request.get(f"/admin/imports/{run.id}")
+    assert not page.find("meta", attrs={"http-equiv": "refresh"})
+    assert page.find("button", string="Apply the import")
+
+
+def test_the_dry_run_reports_its_progress_like_the_apply_step(client_request, staff, rq_mode):
+    upload(client_request, good_file())
+    run = last_run()
+    run.rows_total, run.rows_done = 1200, 500
+    db.session.commit()
+    page = client_request.get(f"/admin/imports/{run.id}")
+    assert page.find("meta", attrs={"http-equiv": "refresh"})["content"] == "5"
+    status = page.find(attrs={"role": "status"})
+    assert "Checked 500 of 1200 rows." in status.get_text()
+    assert page.find("progress", id="import-progress")["value"] == "500"
+    assert "refreshes itself every 5 seconds until the check is finished" in status.get_text()
+    assert page.find("a", string="Stop refreshing this page")
+    page = client_request.get(f"/admin/imports/{run.id}?refresh=off")
+    assert not page.find("meta", attrs={"http-equiv": "refresh"})
+    assert page.find("a", string="Refresh to see the progress")
+
+
+def test_the_check_commits_its_progress_batch_by_batch(client_request, staff, rq_mode, monkeypatch):
+    from portal.jobs import imports as jobs
+
+    h = header()
+    rows = [survey_row(h, id_number=id_number(n), name=f"居民{n}") for n in range(1, 1202)]
+    upload(client_request, to_csv([h, *rows]))
+    run = last_run()
+    seen = []
+    progress = jobs._progress
+    monkeypatch.setattr(
+        jobs, "_progress", lambda r, done: (seen.append((r.rows_done, done)), progress(r, done))
+    )
+    check_import(run.id)
+    assert [done for _, done in seen] == [0, 500, 1000, 1201]
+    run = last_run()
+    assert (run.status, run.rows_total) == ("checked", 1201)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_over_the_row_cap_is_refused_naming_the_cap(app, client_request, staff, kind):
+    app.config["IMPORT_ROW_CAP"] = 3
+    try:
+        h = header()
+        rows = [h, *(survey_row(h, id_number=id_number(n)) for n in range(1, 5))]
+        data = to_csv(rows) if kind == "csv" else to_xlsx(rows)
+        upload(client_request, data, name=f"survey.{kind}")
+        run = last_run()
+        assert run.status == "rejected"
+        page = client_request.get(f"/admin/imports/{run.id}")
+        assert error_rows(page) == [
+            (
+                "Whole file",
+                "",
+                "The file has more than 3 rows: split it into files of at most 3 rows",
+            )
+        ]
+
+        upload(client_request, to_csv(rows[:4]), name="survey.csv")  # exactly the cap
+        assert last_run().status == "checked"
+    finally:
+        app.config["IMPORT_ROW_CAP"] = 200_000
+    assert counts() == (0, 0, 0)
+
+
+def test_the_row_cap_is_shown_on_the_upload_page(client_request, staff):
+    page = client_request.get(UPLOAD)
+    assert "At most 200,000 rows." in page.find(id="import-file-hint").get_text()
+
+
+def test_blank_rows_count_towards_the_cap_even_when_the_sheet_skips_them(
+    app, client_request, staff, tmp_path
+):
+    """A sheet can jump from row 3 to row 1,000,000: the rows in between are read as blank."""
+    h = header()
+    path = tmp_path / "sparse.xlsx"
+    write_xlsx(path, [h, survey_row(h, id_number=id_number(1))], numbers=[1, 1_000_000])
+    upload(client_request, path.read_bytes(), name="sparse.xlsx")
+    run = last_run()
+    assert run.status == "rejected"
+    assert run.errors == [{"row": 0, "field": "", "code": "too_many_rows", "cap": 200_000}]
+
+
+def test_a_sheet_s_declared_size_is_not_trusted(client_request, staff, tmp_path):
+    """Rows past a too-small <dimension> are read; a huge one adds no empty rows or columns."""
+    h = header()
+    rows = [h, *(survey_row(h, id_number=id_number(n)) for n in range(1, 4))]
+    for dimension in ("A1:A1", "A1:XFD1048576"):
+        path = tmp_path / "survey.xlsx"
+        write_xlsx(path, rows, dimension=dimension)
+        upload(client_request, path.read_bytes(), name="survey.xlsx")
+        run = last_run()
+        assert (run.status, run.rows_total) == ("checked", 3), (dimension, run.errors)
+
+
+def test_streaming_keeps_the_check_s_memory_flat(client_request, staff, rq_mode, tmp_path):
+    """10,000 rows, each wrong in several fields: the job holds neither the table nor every
+    error (the old code held both, and padded each row to the sheet's declared width)."""
+    h = header()
+    path = tmp_path / "big.xlsx"
+    write_xlsx(
+        path,
+        [h, *([id_number(n), "张三", "5113", "9"] for n in range(10_000))],
+        dimension="A1:ZZ10001",
+    )
+    upload(client_request, path.read_bytes(), name="big.xlsx")
+    run = last_run()
+    tracemalloc.start()
+    try:
+        check_import(run.id)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    run = last_run()
+    assert run.status == "rejected" and run.rows_total == 10_000
+    assert len(run.errors) == 1001 and run.errors[-1]["code"] == "more_errors"
+    assert peak < 12 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_the_dry_run_is_audited(client_request, staff):
+    upload(client_request, good_file())
+    bad = to_csv([header(), survey_row(header(), id_number="12345")])
+    upload(client_request, bad, name="bad.csv")
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "survey_import.check").order_by(AuditEvent.id)
+    ).all()
+    assert [(e.actor_id, e.object_type) for e in events] == [(staff.id, "import_run")] * 2
+    assert [
+        {k: e.data[k] for k in ("filename", "year", "rows", "errors", "status")} for e in events
+    ] == [
+        {"filename": "survey.csv", "year": YEAR, "rows": 2, "errors": 0, "status": "checked"},
+        {"filename": "bad.csv", "year": YEAR, "rows": 1, "errors": 1, "status": "rejected"},
+    ]
+
+
+def test_a_name_with_control_characters_is_refused_before_it_reaches_the_database(
+    client_request, staff
+):
+    h = header()
+    upload(client_request, to_csv([h, survey_row(h, id_number=id_number(1), name="王\x00一")]))
+    page = client_request.get(f"/admin/imports/{last_run().id}")
+    assert error_rows(page) == [
+        (
+            "2",
+            "name",
+            "Remove the hidden control characters: they can come in when text is pasted",
+        )
+    ]
+
+
+def test_a_check_whose_worker_died_is_started_again_by_the_scheduler(
+    client_request, staff, rq_mode
+):
+    from portal.jobs.periodic import IMPORT_SILENT_AFTER, resume_imports
+
+    upload(client_request, good_file())
+    run = last_run()
+    assert resume_imports() == 0, "a run that made progress lately is left to its job"
+    run.progress_at = datetime.now(UTC) - IMPORT_SILENT_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    assert resume_imports() == 1
+    assert queued(rq_mode)[-1] == ("check_import", (run.id,))
