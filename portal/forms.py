@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
 from wtforms import Field, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation, ValidationError
@@ -48,9 +49,11 @@ class NoControlCharacters:
         self.multiline = multiline
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not isinstance(field.data, str):
+        # An uploaded file's name is text from the sender too (and is kept with an import).
+        text = field.data.filename if isinstance(field.data, FileStorage) else field.data
+        if not isinstance(text, str):
             return
-        found = control_characters(field.data, multiline=self.multiline)
+        found = control_characters(text, multiline=self.multiline)
         if not found:
             return
         field.errors[:] = []  # "not a valid choice" as well would say nothing more

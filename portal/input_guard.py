@@ -32,16 +32,19 @@ def control_characters(text: str, *, multiline: bool = False) -> set[str]:
     return {ch for ch in text if unicodedata.category(ch) == "Cc" and ch not in allowed}
 
 
+def shown_name(name: str) -> str:
+    """A parameter's name as the sender wrote it, less control characters, for messages."""
+    return "".join(ch for ch in name if unicodedata.category(ch) != "Cc")[:60]
+
+
 class InputRefused(BadRequest):
     """A 400 whose description (translated) names the parameter that was refused."""
 
-    def __init__(self, name: str, *, nul: bool) -> None:
-        # Names are shown as the sender wrote them, less the characters being refused.
-        shown = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")[:60]
-        if nul:
-            message = _("%(name)s contains a NUL character, which is never allowed.", name=shown)
-        else:
-            message = _("%(name)s contains a control character, which is not allowed.", name=shown)
+    def __init__(self, name: str, *, nul: bool = False, message: str | None = None) -> None:
+        if message is None and nul:
+            message = _("%(name)s contains a NUL character, which is never allowed.", name=name)
+        elif message is None:
+            message = _("%(name)s contains a control character, which is not allowed.", name=name)
         super().__init__(description=message)
 
 
@@ -57,7 +60,7 @@ def refuse_nul_in_address() -> None:
         request.args.items(multi=True),
     ):
         if "\x00" in name or "\x00" in value:
-            raise InputRefused(name, nul=True)
+            raise InputRefused(shown_name(name), nul=True)
 
 
 def refuse_control_characters() -> None:
@@ -71,7 +74,7 @@ def refuse_control_characters() -> None:
         request.form.items(multi=True),
     ):
         if control_characters(name) or control_characters(value, multiline=True):
-            raise InputRefused(name, nul="\x00" in name + value)
+            raise InputRefused(shown_name(name), nul="\x00" in name + value)
 
 
 def init_app(app: Flask) -> None:

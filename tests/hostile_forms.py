@@ -1,9 +1,11 @@
 """For the hostile-input property test: a world to act on, its forms, and hostile values.
 
-`build_world()` makes one county with a resident (an open case, a resolved one, a need, a
-plan in force with a delivery, a new version being drafted from this year's needs), a
-guardian, one user of every staff role in scope, and what the staff routes act on (a
-call-back, an API key, a supervision sample, an import run, a notification).
+`build_world()` makes one county with a resident (an open case, a paused one, a resolved
+one, a need, a plan in force with a delivery and a new version awaiting agreement), a guardian,
+other residents whose plans wait at each step (drafted from this year's needs, awaiting
+approval, none yet), one user of every staff role in scope, and what the staff routes act on
+(a call-back, an API key, an inactive account, a supervision sample, an import run, a
+notification), so that the crawl finds the form of every step somewhere.
 
 `crawl()` reads the forms a role is shown: from a few pages it follows every same-site link
 (breadth first, bounded) and keeps each `<form method="post">` with a valid value per field.
@@ -40,6 +42,7 @@ from portal.models import (
     SlaPolicy,
 )
 from portal.models.imports import ImportRun
+from portal.services import staff_actions
 from portal.services.api_keys import create_key
 from portal.services.call_backs import ASKED, request_call_back
 from portal.services.crypto import cipher
@@ -50,6 +53,7 @@ from tests.factories import (
     create_area,
     create_case,
     create_guardianship,
+    create_resident,
     create_resident_user,
     create_user,
 )
@@ -93,16 +97,29 @@ def build_world() -> World:
     target = create_user(Role.VILLAGE_WORKER, area_id=village.id)
 
     case = create_case(resident, filed_by=resident_user)
+    paused = create_case(resident, filed_by=resident_user)
+    staff_actions.pause(db.session, paused, actor=admin, reason="请补充照片", now=now)
     resolved = create_resolved_case(resident)
     need = create_case(resident, case_type=CaseType.NEED, need_item=need_item())
     active = create_plan(resident, status=PlanStatus.ACTIVE, year=year)
     item = create_plan_item(active, status=ItemStatus.DELIVERED, institution_id=home.id)
     delivery = create_delivery(item)
-    draft = create_plan(resident, status=PlanStatus.DRAFT, version=2, is_current=False)
+    to_deliver = create_plan_item(active, code="ACC.WHEELCHAIR", institution_id=home.id)
+    create_plan_item(
+        create_plan(resident, status=PlanStatus.AWAITING_AGREEMENT, version=2, is_current=False)
+    )
+    # Other residents: a plan being drafted from this year's needs, one awaiting the
+    # township's approval, and one with no plan yet (each with the institution, for its staff).
+    drafted = create_resident(village, institution_id=home.id)
+    draft = create_plan(drafted, status=PlanStatus.DRAFT)
     draft_item = create_plan_item(draft)
-    record = NeedsRecord(resident_id=resident.id, year=year, surveyed_on=date(year, 1, 10))
+    record = NeedsRecord(resident_id=drafted.id, year=year, surveyed_on=date(year, 1, 10))
     record.answers = [NeedsAnswer(need_item_id=need_item("ACC.WHEELCHAIR").id, needed=True)]
     db.session.add(record)
+    approving = create_resident(village, institution_id=home.id)
+    create_plan_item(create_plan(approving, status=PlanStatus.AWAITING_APPROVAL))
+    create_resident(village, institution_id=home.id)
+    create_user(Role.VILLAGE_WORKER, area_id=village.id, active=False)
     key = create_key(db.session, name="12345", area=county, actor_id=admin.id, now=now)
     call_back = request_call_back(
         db.session, resident, reason=ASKED, dedupe_key="hostile", now=now, case=case
@@ -129,11 +146,11 @@ def build_world() -> World:
     db.session.commit()
     ids = {
         "case_id": case.id,
-        "resident_id": resident.id,
+        "resident_id": drafted.id,
         "plan_id": draft.id,
         "plan_item_id": draft_item.id,
         "answer_id": record.answers[0].id,
-        "item_id": item.id,
+        "item_id": to_deliver.id,
         "delivery_id": delivery.id,
         "call_back_id": call_back.id,
         "key_id": key.row.id,

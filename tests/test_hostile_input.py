@@ -9,12 +9,19 @@ is for, on SQLite and (with TEST_DATABASE_URL) on PostgreSQL, where a NUL used t
 
 from __future__ import annotations
 
+import io
+import os
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import AreaLevel, Case, Role
 from portal.services import api_keys
 from portal.views.safety import is_safe_path, safe_next
@@ -108,12 +115,25 @@ def test_a_webhook_with_a_control_character_is_a_plain_400(client, app, body, st
         "To": "+8610000000000",
         "Body": body,
     }
+    client.set_cookie("wenxu_lang", "en")
     response = signed_post(client, "/webhooks/twilio/sms", params)
     assert response.status_code == status
     if status == 400:
         assert response.mimetype == "text/plain"
         assert response.get_data(as_text=True).startswith("Body contains a ")
         assert _cases() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("MessageSid", "SM" + "1" * 100), ("From", "1" * 30), ("Body", "长" * 6000)]
+)
+def test_a_webhook_value_longer_than_twilio_sends_is_a_plain_400(client, app, name, value):
+    params = {"MessageSid": "SM" + "1" * 32, "From": "+8613912345678", "Body": "你好"}
+    client.set_cookie("wenxu_lang", "en")
+    response = signed_post(client, "/webhooks/twilio/sms", {**params, name: value})
+    assert response.status_code == 400
+    assert response.get_data(as_text=True).startswith(f"{name} is longer than Twilio ever sends")
+    assert _cases() == 0
 
 
 @pytest.fixture
@@ -331,6 +351,17 @@ def test_an_api_key_for_an_area_not_on_the_list_is_an_error_beside_it(client_req
     assert "Choose the area" in field_error(page, "area")
 
 
+def test_a_file_whose_name_holds_a_control_character_is_an_error_beside_it(client_request, world):
+    _as(client_request, world)
+    content = io.BytesIO("姓名,身份证号\n".encode())
+    page = client_request.post(
+        "/admin/imports",
+        {"import-year": str(world.ids["year"]), "import-file": (content, "survey\x00.csv")},
+        expected_status=400,
+    )
+    assert field_error(page, "import-file").endswith(CONTROL_ERROR)
+
+
 @pytest.mark.parametrize("value", NOT_NUMBERS)
 @pytest.mark.parametrize(
     "query",
@@ -348,3 +379,158 @@ def test_filters_and_pages_ignore_or_refuse_numbers_that_are_not(
 ):
     _as(client_request, world)
     client_request.get(query.format(value))
+
+
+# --- every form route, hostile values, the role it is for: never a 5xx --------------------
+
+#: Where each crawl starts (as whom, at which step of signing in); it follows every link.
+START = [
+    ("anonymous", "", ["/", "/sign-in", "/sign-in/password"]),
+    ("anonymous", "auth.enter_code", ["/sign-in/code"]),
+    ("anonymous", "auth.two_factor_set_up", ["/sign-in/two-factor/set-up"]),
+    ("resident", "", ["/", "/settings", "/settings/phone-pin", "/record", "/plan"]),
+    ("guardian", "", ["/", "/acting-for"]),
+    ("admin", "", ["/admin/"]),
+    ("institution", "", ["/admin/"]),
+]
+#: Fields of the machine endpoints, with valid values (they have no page to read them from).
+TWILIO = {
+    "MessageSid": "SM" + "1" * 32,
+    "CallSid": "CA" + "1" * 32,
+    "From": hostile_forms.PHONE,
+    "To": "+8610000000000",
+    "Body": "你好",
+    "Digits": "1",
+    "MessageStatus": "delivered",
+    "CallStatus": "completed",
+    "AnsweredBy": "human",
+    "RecordingUrl": "https://api.twilio.com/recording",
+}
+OPEN311 = {
+    "service_code": "complaint",
+    "description": "路口的盲道被占用了",
+    "address_string": "幸福村村委会门口",
+    "lat": "30.5",
+    "long": "104.1",
+    "phone": "13912345678",
+    "external_id": "H-1",
+}
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "8"))
+HOSTILE = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def _url(rule, world: hostile_forms.World) -> str:
+    ids = {**world.ids, **world.overrides.get(rule.endpoint, {})}
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+
+
+def _forms_by_rule(app, client, world) -> dict[str, list[hostile_forms.Form]]:
+    """The forms the crawl found, by the rule (its pattern) they post to."""
+    adapter = app.url_map.bind("localhost")
+    found: dict[str, dict[str, hostile_forms.Form]] = {}
+    for role, step, start in START:
+        hostile_forms.sign_in(client, world, role, step)
+        for form in hostile_forms.crawl(client, start, limit=70):
+            try:
+                rule, _args = adapter.match(form.url, method="POST", return_rule=True)
+            except HTTPException:
+                continue
+            found.setdefault(rule.rule, {}).setdefault(form.url, form)
+    # A staff form no link led to, on its own page (GET and POST at one address).
+    hostile_forms.sign_in(client, world, "admin")
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin.") and rule.rule not in found and "GET" in rule.methods:
+            for form in hostile_forms.crawl(client, [_url(rule, world)], limit=1):
+                found.setdefault(rule.rule, {}).setdefault(form.url, form)
+    return {rule: list(forms.values()) for rule, forms in found.items()}
+
+
+def _fields(draw, form: hostile_forms.Form) -> list[tuple[str, object]]:
+    """Each field kept, made hostile, left out or sent twice; then a stray field or two."""
+    pairs: list[tuple[str, object]] = []
+    for field in form.fields:
+        how = draw(st.sampled_from(["keep", "hostile", "hostile", "omit", "twice"]))
+        if field.is_file:
+            if how != "omit":
+                content, name = draw(hostile_forms.hostile_file())
+                pairs.append((field.name, (io.BytesIO(content), name)))
+            continue
+        if how == "keep":
+            pairs.append((field.name, field.value))
+        elif how == "hostile":
+            pairs.append((field.name, draw(hostile_forms.hostile_text())))
+        elif how == "twice":
+            pairs += [(field.name, draw(hostile_forms.hostile_text())), (field.name, field.value)]
+    for _ in range(draw(st.integers(0, 2))):
+        pairs.append((draw(hostile_forms.hostile_text()), draw(hostile_forms.hostile_text())))
+    return pairs
+
+
+def _machine_fields(draw, fields: dict[str, str]) -> dict[str, str]:
+    chosen = {}
+    for name, value in fields.items():
+        how = draw(st.sampled_from(["keep", "hostile", "omit"]))
+        if how != "omit":
+            chosen[name] = value if how == "keep" else draw(hostile_forms.hostile_text())
+    return chosen
+
+
+def _post(client, app, world, rule, forms, data) -> tuple[str, object, int]:
+    """One hostile POST to `rule`; returns what was sent and the status."""
+    draw = data.draw
+    if rule.endpoint.startswith("webhooks."):
+        params = _machine_fields(draw, TWILIO)
+        query = draw(st.sampled_from(["", "attempt=2", "attempt=x%00", "t=%0d%0a"]))
+        path = _url(rule, world)
+        return path, params, signed_post(client, path, params, query=query).status_code
+    if rule.endpoint.startswith("open311."):
+        params = {"api_key": world.api_key, **_machine_fields(draw, OPEN311)}
+        return rule.rule, params, client.post(rule.rule, data=params).status_code
+    role = draw(st.sampled_from(hostile_forms.roles_for(app, rule.endpoint)))
+    form = draw(st.sampled_from(forms)) if forms else hostile_forms.Form(_url(rule, world))
+    pairs = _fields(draw, form)
+    hostile_forms.sign_in(client, world, role, rule.endpoint)
+    response = client.post(form.url, data=MultiDict(pairs))
+    return f"{form.url} as {role}", pairs, response.status_code
+
+
+def _shown(sent: object) -> str:
+    return repr(sent)[:600]
+
+
+def _hostile_posts(client, app, world, rule, forms):
+    """The property for one rule: whatever is posted to it, the answer is not a 5xx."""
+
+    @HOSTILE
+    @given(data=st.data())
+    def post_hostile(data):
+        try:
+            where, sent, status = _post(client, app, world, rule, forms, data)
+        finally:
+            db.session.rollback()  # as a request's teardown would, even after an exception
+        assert status < 500, f"{status} from {where}: {_shown(sent)}"
+
+    return post_hostile
+
+
+@pytest.mark.parametrize("db_kind", [os.environ.get("TEST_DATABASE_URL", "sqlite").split(":")[0]])
+def test_no_hostile_post_to_any_route_is_a_server_error(app, monkeypatch, db_kind):
+    monkeypatch.setattr(limiter, "enabled", False)  # the limits are tested on their own
+    world = hostile_forms.build_world()
+    client = app.test_client()
+    forms = _forms_by_rule(app, client, world)
+    rules = sorted(
+        (r for r in app.url_map.iter_rules() if "POST" in (r.methods or ())),
+        key=lambda r: (r.rule, r.endpoint),
+    )
+    # The crawl must find the forms of every journey; a route missing here is still posted.
+    assert len(forms) >= 60, sorted(forms)
+
+    for rule in rules:
+        _hostile_posts(client, app, world, rule, forms.get(rule.rule, []))()
