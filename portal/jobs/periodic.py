@@ -66,21 +66,11 @@ def requeue_unsent() -> int:
     (and jobs lost with a restarted Redis) go out at once instead of after the stuck threshold.
     A row queued twice is sent once (`deliver` claims its rows).
     """
-    from portal.jobs.deliver import deliver_many
-
     now = datetime.now(UTC)
     due = or_(Notification.send_after.is_(None), Notification.send_after <= now)
     total, after_id = 0, 0
     while True:
-        ids = db.session.scalars(
-            select(Notification.id)
-            .where(Notification.status == S.CREATED, due, Notification.id > after_id)
-            .order_by(Notification.id)
-            .limit(BATCH)
-        ).all()
-        for notification_id in ids:
-            after_commit_batched(db.session, QUEUE_NOTIFY, deliver_many, notification_id)
-        db.session.commit()
+        ids = _requeue_ids(and_(due, Notification.id > after_id))
         total += len(ids)
         if len(ids) < BATCH:
             return total
@@ -96,18 +86,25 @@ def setting(name: str) -> timedelta:
 
 
 def _requeue(condition: ColumnElement[bool]) -> int:
+    return len(_requeue_ids(condition))
+
+
+def _requeue_ids(condition: ColumnElement[bool]) -> list[int]:
+    """Queue a batch of due `created` rows matching `condition`, oldest first; their ids."""
     from portal.jobs.deliver import deliver_many
 
-    ids = db.session.scalars(
-        select(Notification.id)
-        .where(Notification.status == S.CREATED, condition)
-        .order_by(Notification.id)
-        .limit(BATCH)
-    ).all()
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(Notification.status == S.CREATED, condition)
+            .order_by(Notification.id)
+            .limit(BATCH)
+        )
+    )
     for notification_id in ids:
         after_commit_batched(db.session, QUEUE_NOTIFY, deliver_many, notification_id)
     db.session.commit()
-    return len(ids)
+    return ids
 
 
 def time_out_receipts() -> int:

@@ -12,6 +12,7 @@ from redis import Redis
 from portal.clients.twilio_provider import TwilioClient
 from tests import fake_twilio
 from tests.conftest import redis_url
+from tests.jobs.outage import RedisServer, private_redis
 
 #: Where nothing listens: Redis "stopped".
 DOWN = "redis://127.0.0.1:1/0"
@@ -50,3 +51,17 @@ def twilio(app: Flask) -> Iterator[fake_twilio.FakeTwilio]:
     yield fake
     app.extensions["messaging"] = console
     fake.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A private redis-server of the test's own, to stop and start (tests/jobs/outage.py)."""
+    with private_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def stopped_redis() -> Iterator[RedisServer]:
+    """The same, not started yet: a process that starts while Redis is down."""
+    with private_redis(started=False) as server:
+        yield server

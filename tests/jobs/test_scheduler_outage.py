@@ -17,19 +17,7 @@ from rq import Queue
 
 from portal.jobs.queue import QUEUE_PERIODIC
 from portal.jobs.scheduler import LOCK_KEY, TICK_KEY
-from tests.jobs.outage import FlaskCommand, RedisServer, private_redis, wait_for
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture
-def stopped_redis() -> Iterator[RedisServer]:
-    with private_redis(started=False) as server:
-        yield server
+from tests.jobs.outage import FlaskCommand, RedisServer, wait_for
 
 
 @pytest.fixture

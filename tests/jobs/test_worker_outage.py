@@ -15,21 +15,9 @@ from rq import Queue, Worker
 from rq.job import Job, JobStatus
 
 from portal.jobs.queue import QUEUE_NOTIFY
-from tests.jobs.outage import FlaskCommand, RedisServer, private_redis, wait_for
+from tests.jobs.outage import FlaskCommand, RedisServer, wait_for
 
 LOST = "worker lost Redis"
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture
-def stopped_redis() -> Iterator[RedisServer]:
-    with private_redis(started=False) as server:
-        yield server
 
 
 @pytest.fixture
