@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn wsgi:app`, and FLASK_APP for the flask command."""
+"""WSGI entry point: `gunicorn -c gunicorn.conf.py wsgi:app`, and FLASK_APP for flask."""
 
 from portal import create_app
 
