@@ -78,7 +78,9 @@ class RedisServer:
 @contextmanager
 def private_redis(*, started: bool = True) -> Iterator[RedisServer]:
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail(
+            "redis-server is not installed: the outage tests need it (Debian: redis-server)"
+        )
     server = RedisServer(free_port())
     if started:
         server.start()
