@@ -60,8 +60,12 @@ def pause(case, at, reason="请把残疾证照片发给我们。"):
 
 
 def events(case, kind):
+    """The case's events of `kind` in the order they were written (PostgreSQL may return rows
+    in another order without one)."""
     return db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == kind)
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == kind)
+        .order_by(CaseEvent.id)
     ).all()
 
 
