@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
         auth,
         i18n,
         proxy,
+        reference_cache,
         security_headers,
         sqlite,  # noqa: F401  (connection settings)
     )
@@ -55,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     crypto.init_app(app)
     queue.init_app(app)
     messaging.init_app(app)
+    reference_cache.configure(app.config["REFERENCE_CHECK_SECONDS"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -60,6 +60,8 @@ class BaseConfig:
             env.get("DATABASE_URL") or f"sqlite:///{instance / 'wenxu.db'}"
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # How often a process asks whether areas or the catalogue changed (portal.reference_cache).
+        self.REFERENCE_CHECK_SECONDS = float(env.get("REFERENCE_CHECK_SECONDS", "5"))
         self.FIELD_ENCRYPTION_KEY = env.get("FIELD_ENCRYPTION_KEY", "")
         self.LOOKUP_HASH_KEY = env.get("LOOKUP_HASH_KEY", "")
         self.MESSAGING_PROVIDER = env.get("MESSAGING_PROVIDER", "console")
@@ -180,6 +182,9 @@ class TestingConfig(BaseConfig):
         # Webhook tests sign their requests as Twilio would (tests/twilio_webhooks.py).
         self.PUBLIC_BASE_URL = self.PUBLIC_BASE_URL or "https://wenxu.test"
         self.TWILIO_AUTH_TOKEN = self.TWILIO_AUTH_TOKEN or "test-auth-token"
+        # One process writes and reads in tests: its own commits drop the cache at once, and
+        # no periodic check adds a statement to the query counts.
+        self.REFERENCE_CHECK_SECONDS = float((environ or {}).get("REFERENCE_CHECK_SECONDS", 3600))
 
 
 class ProductionConfig(BaseConfig):

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import URL, create_engine, make_url, text
 
-from portal import create_app
+from portal import create_app, reference_cache
 from portal.config import TestingConfig
 from portal.extensions import db, limiter
 from portal.models import Base
@@ -123,6 +123,7 @@ def _delete_rows() -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 connection.execute(table.delete())
+    reference_cache.clear()
 
 
 @pytest.fixture

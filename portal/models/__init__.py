@@ -29,6 +29,7 @@ from portal.models.notification import (
 )
 from portal.models.plan import Delivery, ItemStatus, Plan, PlanItem, PlanPart, PlanStatus
 from portal.models.rating import GivenAs, Rating, Satisfaction
+from portal.models.reference_version import ReferenceVersion
 from portal.models.resident import (
     Channel,
     DisabilityCategory,
@@ -89,6 +90,7 @@ __all__ = [
     "PlanStatus",
     "ProviderReceipt",
     "Rating",
+    "ReferenceVersion",
     "Relationship",
     "Resident",
     "Role",
