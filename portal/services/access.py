@@ -25,6 +25,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import AnySession
+from portal.services.area_tree import in_subtree
 
 
 def area_prefix(session: AnySession, user: User) -> str | None:
@@ -58,10 +59,9 @@ def visible_resident_ids(session: AnySession, user: User, today: date) -> Select
         if user.institution_id is None:
             return query.where(false())
         return query.where(Resident.institution_id == user.institution_id)
-    prefix = area_prefix(session, user)
-    if prefix is None:
+    if user.area_id is None:
         return query.where(false())
-    return query.join(Area, Resident.area_id == Area.id).where(Area.code.startswith(prefix))
+    return query.where(in_subtree(session, Resident.area_id, user.area_id))
 
 
 def residents_for(session: AnySession, user: User, today: date) -> Select[Resident]:
@@ -74,16 +74,11 @@ def cases_for(session: AnySession, user: User, today: date) -> Select[Case]:
     if user.role == Role.ADMIN:
         return query
     if user.is_staff and user.role != Role.INSTITUTION:
-        prefix = area_prefix(session, user)
-        if prefix is None:
+        if user.area_id is None:
             return query.where(false())
-        # The area ids first (a small table), so the cases are found by their area_id index.
-        return query.where(Case.area_id.in_(_area_ids(prefix)))
+        # The area ids from the tree in memory, so the cases are found by their area_id index.
+        return query.where(in_subtree(session, Case.area_id, user.area_id))
     return query.where(Case.resident_id.in_(visible_resident_ids(session, user, today)))
-
-
-def _area_ids(prefix: str) -> Select[int]:
-    return select(Area.id).where(Area.code.startswith(prefix))
 
 
 def notifications_for(session: AnySession, user: User, today: date) -> Select[Notification]:
@@ -103,9 +98,9 @@ def can_act_for(session: AnySession, user: User, resident_id: int, today: date) 
     return False
 
 
-def in_area(area: Area) -> ColumnElement[bool]:
-    """A filter for cases inside `area`'s subtree (to narrow a `cases_for` select)."""
-    return Case.area_id.in_(select(Area.id).where(Area.code.startswith(area.prefix)))
+def in_area(session: AnySession, area_id: int) -> ColumnElement[bool]:
+    """A filter for cases inside the area's subtree (to narrow a `cases_for` select)."""
+    return in_subtree(session, Case.area_id, area_id)
 
 
 def areas_for(session: AnySession, user: User) -> Select[Area]:
@@ -113,24 +108,19 @@ def areas_for(session: AnySession, user: User) -> Select[Area]:
     query = select(Area).where(Area.valid_to.is_(None))
     if user.role == Role.ADMIN:
         return query
-    prefix = area_prefix(session, user)
-    if prefix is None or user.role == Role.INSTITUTION:
+    if user.area_id is None or user.role == Role.INSTITUTION:
         return query.where(false())
-    return query.where(Area.code.startswith(prefix))
+    return query.where(in_subtree(session, Area.id, user.area_id))
 
 
-def cases_in_area(area: Area) -> Select[Case]:
+def cases_in_area(session: AnySession, area: Area) -> Select[Case]:
     """Cases inside `area`'s subtree, for a system (an Open311 key) scoped to that area."""
-    return select(Case).join(Area, Case.area_id == Area.id).where(Area.code.startswith(area.prefix))
+    return select(Case).where(in_subtree(session, Case.area_id, area.id))
 
 
-def residents_in_area(area: Area) -> Select[Resident]:
+def residents_in_area(session: AnySession, area: Area) -> Select[Resident]:
     """Residents inside `area`'s subtree, for a system (an Open311 key) scoped to that area."""
-    return (
-        select(Resident)
-        .join(Area, Resident.area_id == Area.id)
-        .where(Area.code.startswith(area.prefix))
-    )
+    return select(Resident).where(in_subtree(session, Resident.area_id, area.id))
 
 
 def audit_events_for(session: AnySession, user: User) -> Select[AuditEvent]:
@@ -139,14 +129,9 @@ def audit_events_for(session: AnySession, user: User) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if user.role == Role.ADMIN:
         return query
-    prefix = area_prefix(session, user) if user.role == Role.SUPERVISOR else None
-    if prefix is None:
+    if user.role != Role.SUPERVISOR or user.area_id is None:
         return query.where(false())
-    in_scope = (
-        select(Resident.id)
-        .join(Area, Resident.area_id == Area.id)
-        .where(Area.code.startswith(prefix))
-    )
+    in_scope = select(Resident.id).where(in_subtree(session, Resident.area_id, user.area_id))
     return query.where(AuditEvent.resident_id.in_(in_scope))
 
 

@@ -128,7 +128,7 @@ def compute(session: AnySession, scope: Area | None, period: Period) -> Coverage
     """Every figure for the residents in `scope` (None: everywhere), by its child areas."""
     people = _people(session, scope, period)
     areas = child_areas(session, scope)
-    in_scope = _scope_ids(scope)
+    in_scope = _scope_ids(session, scope)
     delivered = {
         (rid, item)
         for rid, item in session.execute(
@@ -155,10 +155,10 @@ def compute(session: AnySession, scope: Area | None, period: Period) -> Coverage
     )
 
 
-def _scope_ids(scope: Area | None) -> Select[tuple[int]]:
+def _scope_ids(session: AnySession, scope: Area | None) -> Select[tuple[int]]:
     if scope is None:
         return select(Resident.id)
-    return residents_in_area(scope).with_only_columns(Resident.id)
+    return residents_in_area(session, scope).with_only_columns(Resident.id)
 
 
 def _people(session: AnySession, scope: Area | None, period: Period) -> dict[int, _Person]:
@@ -173,7 +173,7 @@ def _people(session: AnySession, scope: Area | None, period: Period) -> dict[int
         )
         .join(Area, Resident.area_id == Area.id)
         .where(
-            Resident.id.in_(_scope_ids(scope)),
+            Resident.id.in_(_scope_ids(session, scope)),
             or_(Resident.deceased_on.is_(None), Resident.deceased_on > period.end),
         )
     )

@@ -185,7 +185,7 @@ def find_requests(
     session: AnySession, key: ApiKey, query: Query, now: datetime
 ) -> list[dict[str, Any]]:
     """Service requests in the key's area. References override every other filter (spec)."""
-    select_ = cases_in_area(key.area).options(selectinload(Case.area))
+    select_ = cases_in_area(session, key.area).options(selectinload(Case.area))
     if query.references:
         select_ = select_.where(Case.reference.in_(query.references[:MAX_RESULTS]))
     else:
@@ -219,14 +219,14 @@ def _window(
 
 
 def find_request(session: AnySession, key: ApiKey, reference: str) -> dict[str, Any]:
-    case = session.scalar(cases_in_area(key.area).where(Case.reference == reference))
+    case = session.scalar(cases_in_area(session, key.area).where(Case.reference == reference))
     if case is None:
         raise Open311Error(404, _l("There is no service request with this id for your key."))
     return serialise(session, [case])[0]
 
 
 def find_token(session: AnySession, key: ApiKey, token: str) -> dict[str, Any]:
-    case = session.scalar(cases_in_area(key.area).where(Case.open311_token == token))
+    case = session.scalar(cases_in_area(session, key.area).where(Case.open311_token == token))
     if case is None:
         raise Open311Error(404, _l("There is no service request with this token for your key."))
     return {"service_request_id": case.reference, "token": case.open311_token}
@@ -326,7 +326,7 @@ def existing_for(session: AnySession, key: ApiKey, external_id: str | None) -> C
     if not external_id:
         return None
     token = token_for(key, external_id)
-    return session.scalar(cases_in_area(key.area).where(Case.open311_token == token))
+    return session.scalar(cases_in_area(session, key.area).where(Case.open311_token == token))
 
 
 def submission_token(key: ApiKey, idempotency_key: str) -> str:
@@ -356,7 +356,7 @@ def filed_before(session: AnySession, key: ApiKey, new: NewRequest) -> Case | No
 def find_resident(session: AnySession, key: ApiKey, phone_e164: str) -> Resident:
     """The one living resident in the key's area with this phone number."""
     matches = session.scalars(
-        residents_in_area(key.area)
+        residents_in_area(session, key.area)
         .where(Resident.phone == phone_e164, Resident.deceased_on.is_(None))
         .limit(2)
     ).all()

@@ -89,7 +89,7 @@ def filtered(
         query = query.where(Case.status == CaseStatus(filters.status))
     if filters.area_id is not None:
         area = session.get(Area, filters.area_id)
-        query = query.where(in_area(area) if area else false())
+        query = query.where(in_area(session, area.id) if area else false())
     if filters.assignee == MINE:
         query = query.where(Case.assignee_id == user.id)
     elif filters.assignee == UNASSIGNED:

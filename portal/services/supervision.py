@@ -63,7 +63,7 @@ def eligible_ids(session: AnySession, township: Area, month: date) -> list[int]:
         )
     )
     query = (
-        residents_in_area(township)
+        residents_in_area(session, township)
         .with_only_columns(Resident.id)
         .where(Resident.deceased_on.is_(None), Resident.id.not_in(recent))
         .order_by(Resident.id)
