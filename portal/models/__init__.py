@@ -42,6 +42,16 @@ from portal.models.resident import (
 from portal.models.sign_in import SignInCode
 from portal.models.sla import CalendarDay, CalendarYear, SlaPolicy
 from portal.models.submission import FormSubmission
+from portal.models.summary import (
+    CaseSummary,
+    CoverageSummary,
+    ReplyTimeSummary,
+    ServiceSummary,
+    SummaryMark,
+    SummaryState,
+    SupervisionInstitutionSummary,
+    SupervisionSummary,
+)
 from portal.models.supervision import SupervisionItem, SupervisionRound, SupervisionSample
 from portal.models.survey import BasicStatusRecord, NeedsAnswer, NeedsRecord
 from portal.models.user import STAFF_ROLES, Role, User
@@ -59,11 +69,13 @@ __all__ = [
     "CalendarYear",
     "CallBack",
     "Case",
+    "CaseSummary",
     "CaseChannel",
     "CaseEvent",
     "CaseStatus",
     "CaseType",
     "Channel",
+    "CoverageSummary",
     "CoverageTarget",
     "Delivery",
     "DisabilityCategory",
@@ -92,14 +104,20 @@ __all__ = [
     "Rating",
     "ReferenceVersion",
     "Relationship",
+    "ReplyTimeSummary",
     "Resident",
     "Role",
     "Satisfaction",
+    "ServiceSummary",
     "SignInCode",
     "SlaMark",
     "SlaPolicy",
+    "SummaryMark",
+    "SummaryState",
+    "SupervisionInstitutionSummary",
     "SupervisionItem",
     "SupervisionRound",
     "SupervisionSample",
+    "SupervisionSummary",
     "User",
 ]
