@@ -3,7 +3,8 @@ and satisfaction; each chart with its table, CSV and Excel exports, and a printa
 report.
 
 County staff, supervisors and administrators; township officers for their own township. The
-figures come from `portal.services.coverage` over the user's area.
+figures come from `portal.services.coverage` over the user's area, summed from the summaries;
+the page says as of when.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from portal.extensions import db
 from portal.i18n import current_locale
 from portal.models import Area, CoverageTarget, Role, Satisfaction
 from portal.services import coverage as stats
+from portal.services import summaries
 from portal.services.sla import local_zone
 
 ROLES = (Role.COUNTY_STAFF, Role.SUPERVISOR, Role.TOWNSHIP_OFFICER)
@@ -92,6 +94,7 @@ def _page(template: str, period: stats.Period, **extra: Any) -> str:
         target_of=lambda t: t.target_percent / 100,
         correspondence_target=stats.CORRESPONDENCE_TARGET / 100,
         levels=list(Satisfaction),
+        as_of=summaries.as_of(db.session),
         **extra,
     )
 

@@ -1,7 +1,9 @@
 """The dashboard: how well the user's area answers, by area, case type and month; with exports.
 
-The figures come from `portal.services.dashboard` over `access.cases_for`, so each person sees
-only their own area; the area filter picks one of the child areas shown, never more.
+The figures come from `portal.services.dashboard`, summed from the summaries over the user's
+area subtree, so each person sees only their own area; the area filter picks one of the child
+areas shown, never more. The page says how current the summaries are, and administrators can
+have them rebuilt (`dashboard_rebuild`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
@@ -27,9 +29,11 @@ from portal.auth import roles_required
 from portal.extensions import db
 from portal.forms import BaseForm
 from portal.i18n import current_locale
-from portal.models import Area, CaseType, Role
+from portal.jobs.queue import QUEUE_PERIODIC, after_commit
+from portal.jobs.summaries import refresh_summaries
+from portal.models import Area, AuditEvent, CaseType, Role
 from portal.services import dashboard as stats
-from portal.services.access import cases_for
+from portal.services import summaries
 from portal.services.labels import CASE_TYPES
 from portal.services.sla import local_zone
 
@@ -97,7 +101,8 @@ def _value(field: SelectField) -> Any:
 def _compute() -> tuple[DashboardFilters, stats.Dashboard, stats.Period, dict[str, Area], str]:
     now = datetime.now(UTC)
     locale = current_locale()
-    scope = db.session.get(Area, current_user.area_id) if current_user.area_id else None
+    scope_id = current_user.area_id
+    scope = db.session.get(Area, scope_id) if scope_id else None
     areas = stats.child_areas(db.session, scope)
     form = _filters(areas, locale)
     chosen_area = next((a for a in areas if str(a.id) == _value(form.area)), None)
@@ -109,10 +114,9 @@ def _compute() -> tuple[DashboardFilters, stats.Dashboard, stats.Period, dict[st
     )
     figures = stats.compute(
         db.session,
-        cases_for(db.session, current_user, now.date()),
+        scope_id,
         period=period,
         areas=areas,
-        now=now,
         case_type=CaseType(case_type) if case_type else None,
         area=chosen_area,
     )
@@ -178,7 +182,30 @@ def dashboard() -> ResponseReturnValue:
         percent=percent,
         hours=hours,
         query=request.query_string.decode("ascii", "replace"),
+        as_of=summaries.as_of(db.session),
+        can_rebuild=current_user.role == Role.ADMIN,
     )
+
+
+@bp.post("/dashboard/rebuild")
+@roles_required()
+def dashboard_rebuild() -> ResponseReturnValue:
+    """Administrators: have every summary worked out again from the raw tables, now (inline
+    without a queue) or by the next worker; audited as summaries.rebuild."""
+    now = datetime.now(UTC)
+    summaries.ask_rebuild(db.session)
+    db.session.add(
+        AuditEvent(
+            actor_id=current_user.id,
+            action="summaries.rebuild",
+            ip_address=request.remote_addr,
+            created_at=now,
+        )
+    )
+    after_commit(db.session, QUEUE_PERIODIC, refresh_summaries)
+    db.session.commit()
+    flash(_("The figures are being worked out again. This page shows when they are done."), "info")
+    return redirect(url_for("admin.dashboard"))
 
 
 def export_rows() -> list[list[object]]:

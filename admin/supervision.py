@@ -30,6 +30,7 @@ from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import Area, PlanItem, Resident, Role, SupervisionSample
+from portal.services import summaries
 from portal.services import supervision as service
 from portal.services.sla import local_zone
 
@@ -155,13 +156,16 @@ def supervision() -> ResponseReturnValue:
 
 def _rounds_page(form: DrawForm) -> str:
     locale = current_locale()
+    rounds = service.rounds_for(db.session, current_user)
     return render_template(
         "admin/supervision.html",
         title=_("Supervision"),
         form=form,
         month=_this_month(),
         size=current_app.config["SUPERVISION_SAMPLE_SIZE"],
-        rounds=service.rounds_for(db.session, current_user),
+        rounds=rounds,
+        progress=service.round_progress(db.session, [r.id for r in rounds]),
+        no_progress=service.Progress(),
         township_names={
             a.id: a.name(locale) for a in service.townships_for(db.session, current_user)
         },
@@ -302,6 +306,7 @@ def supervision_precision() -> ResponseReturnValue:
         counties=[(a.name(locale), p) for a, p in report.counties],
         townships=[(a.name(locale), p) for a, p in report.townships],
         institutions=[(i.name(locale), p) for i, p in report.institutions],
+        as_of=summaries.as_of(db.session),
         percent=lambda rate: (
             format_percent(rate, "#,##0.0%") if rate is not None else _("No figure")
         ),

@@ -27,6 +27,7 @@ from portal.jobs.queue import (
     after_commit_batched,
     dispatch,
 )
+from portal.jobs.summaries import refresh_summaries
 from portal.models import ImportRun, MessageChannel, Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,7 @@ PERIODIC_JOBS: tuple[Callable[[], int], ...] = (
     time_out_receipts,
     resume_imports,
     forget_old_drafts,
+    refresh_summaries,
 )
 
 

@@ -3,33 +3,26 @@ how many needs were answered with a delivery (target 95%); and what residents sa
 
 Figures are year to date: from 1 January to the end of the period (a year, or a quarter for the
 quarterly report), over the residents of one area's subtree, grouped by its child areas.
+
+They are sums over the summary rows (``coverage_summary``, ``service_summary``: one per area
+and quarter's end, counted by ``services.summary_build`` with ``eligible`` below) of the areas
+in scope, as at the summaries' "as of" time: three queries, whatever the data.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Protocol
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import func, select
 
-from portal.models import (
-    Area,
-    CoverageTarget,
-    Delivery,
-    NeedsAnswer,
-    NeedsRecord,
-    Plan,
-    PlanItem,
-    Rating,
-    Resident,
-    Satisfaction,
-)
+from portal.models import Area, CoverageSummary, CoverageTarget, Satisfaction, ServiceSummary
 from portal.models.base import AnySession
-from portal.services.access import residents_in_area
-from portal.services.dashboard import child_areas
+from portal.services.area_tree import in_subtree
+from portal.services.dashboard import area_key, child_areas
 
 #: "95% of needs must correspond to a delivery" (domain.md).
 CORRESPONDENCE_TARGET = Decimal(95)
@@ -115,76 +108,95 @@ class Coverage:
     satisfaction: tuple[Ratings, list[tuple[Area, Ratings]]]
 
 
-@dataclass(frozen=True)
-class _Person:
-    id: int
-    area_code: str
-    category: int
-    level: int | None
-    birth_date: date | None
+class Person(Protocol):
+    """What eligibility looks at (a summary's resident row)."""
+
+    @property
+    def category(self) -> int: ...
+    @property
+    def level(self) -> int | None: ...
+    @property
+    def birth_date(self) -> date | None: ...
 
 
 def compute(session: AnySession, scope: Area | None, period: Period) -> Coverage:
     """Every figure for the residents in `scope` (None: everywhere), by its child areas."""
-    people = _people(session, scope, period)
     areas = child_areas(session, scope)
-    in_scope = _scope_ids(session, scope)
-    delivered = {
-        (rid, item)
-        for rid, item in session.execute(
-            select(Plan.resident_id, PlanItem.need_item_id)
-            .join(PlanItem, PlanItem.plan_id == Plan.id)
-            .join(Delivery, Delivery.plan_item_id == PlanItem.id)
-            .where(
-                Delivery.delivered_on.between(period.start, period.end),
-                Plan.resident_id.in_(in_scope),
-            )
-        )
-    }
+    c, s = CoverageSummary, ServiceSummary
+    c_key, s_key = area_key(session, c.area_id, areas), area_key(session, s.area_id, areas)
+    c_where = [c.period_end == period.end]
+    s_where = [s.period_end == period.end]
+    if scope is not None:
+        c_where.append(in_subtree(session, c.area_id, scope.id))
+        s_where.append(in_subtree(session, s.area_id, scope.id))
+    shares: dict[tuple[int, str], Share] = {}
+    for key, target_id, eligible_, covered in session.execute(
+        select(c_key, c.target_id, func.sum(c.eligible), func.sum(c.covered))
+        .where(*c_where)
+        .group_by(c_key, c.target_id)
+    ):
+        shares[(target_id, key)] = Share(int(covered), int(eligible_))
     targets = [
-        _target(target, people, delivered, areas, period)
+        _target(target, shares, areas)
         for target in session.scalars(
             select(CoverageTarget).where(CoverageTarget.active).order_by(CoverageTarget.id)
         )
     ]
+    needs: dict[str, Share] = {}
+    ratings: dict[str, Ratings] = {}
+    query = (
+        select(
+            s_key,
+            func.sum(s.needs),
+            func.sum(s.answered),
+            func.sum(s.satisfied),
+            func.sum(s.basic),
+            func.sum(s.dissatisfied),
+        )
+        .where(*s_where)
+        .group_by(s_key)
+    )
+    for key, needed, answered, satisfied, basic, dissatisfied in session.execute(query):
+        needs[key] = Share(int(answered), int(needed))
+        ratings[key] = Ratings(
+            {
+                Satisfaction.SATISFIED: int(satisfied),
+                Satisfaction.BASIC: int(basic),
+                Satisfaction.DISSATISFIED: int(dissatisfied),
+            }
+        )
+    total_needs, total_ratings = Share(), Ratings()
+    for share in needs.values():
+        total_needs.part += share.part
+        total_needs.whole += share.whole
+    for found in ratings.values():
+        for level, count in found.counts.items():
+            total_ratings.counts[level] += count
     return Coverage(
         period=period,
         targets=targets,
-        correspondence=_correspondence(session, in_scope, people, delivered, areas, period),
-        satisfaction=_satisfaction(session, in_scope, people, areas, period),
+        correspondence=(total_needs, [(a, needs.get(a.prefix, Share())) for a in areas]),
+        satisfaction=(total_ratings, [(a, ratings.get(a.prefix, Ratings())) for a in areas]),
     )
 
 
-def _scope_ids(session: AnySession, scope: Area | None) -> Select[tuple[int]]:
-    if scope is None:
-        return select(Resident.id)
-    return residents_in_area(session, scope).with_only_columns(Resident.id)
-
-
-def _people(session: AnySession, scope: Area | None, period: Period) -> dict[int, _Person]:
-    """The residents living at the end of the period, with what eligibility looks at."""
-    query = (
-        select(
-            Resident.id,
-            Area.code,
-            Resident.disability_category,
-            Resident.disability_level,
-            Resident.birth_date,
-        )
-        .join(Area, Resident.area_id == Area.id)
-        .where(
-            Resident.id.in_(_scope_ids(session, scope)),
-            or_(Resident.deceased_on.is_(None), Resident.deceased_on > period.end),
-        )
-    )
-    return {row[0]: _Person(*row) for row in session.execute(query)}
+def _target(
+    target: CoverageTarget, shares: dict[tuple[int, str], Share], areas: list[Area]
+) -> TargetCoverage:
+    total = Share()
+    for (target_id, _key), share in shares.items():
+        if target_id == target.id:
+            total.part += share.part
+            total.whole += share.whole
+    by_area = [(a, shares.get((target.id, a.prefix), Share())) for a in areas]
+    return TargetCoverage(target, total, by_area)
 
 
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def eligible(target: CoverageTarget, person: _Person, day: date) -> bool:
+def eligible(target: CoverageTarget, person: Person, day: date) -> bool:
     """Whether the target counts the person: category, level and age on `day` all match."""
     if target.categories and person.category not in target.categories:
         return False
@@ -197,88 +209,3 @@ def eligible(target: CoverageTarget, person: _Person, day: date) -> bool:
     age = age_on(person.birth_date, day)
     low_ok = target.min_age is None or age >= target.min_age
     return low_ok and (target.max_age is None or age <= target.max_age)
-
-
-def _grouped(
-    areas: list[Area], counted: Iterable[tuple[str, bool]]
-) -> tuple[Share, list[tuple[Area, Share]]]:
-    """(area code, counts as part) pairs → the total share and one share per child area."""
-    total = Share()
-    shares = {area.id: Share() for area in areas}
-    for code, is_part in counted:
-        total.whole += 1
-        total.part += is_part
-        area = next((a for a in areas if code.startswith(a.prefix)), None)
-        if area is not None:
-            shares[area.id].whole += 1
-            shares[area.id].part += is_part
-    return total, [(area, shares[area.id]) for area in areas]
-
-
-def _target(
-    target: CoverageTarget,
-    people: dict[int, _Person],
-    delivered: set[tuple[int, int]],
-    areas: list[Area],
-    period: Period,
-) -> TargetCoverage:
-    counted = (
-        (p.area_code, (p.id, target.need_item_id) in delivered)
-        for p in people.values()
-        if eligible(target, p, period.end)
-    )
-    total, by_area = _grouped(areas, counted)
-    return TargetCoverage(target, total, by_area)
-
-
-def _correspondence(
-    session: AnySession,
-    in_scope: Select[tuple[int]],
-    people: dict[int, _Person],
-    delivered: set[tuple[int, int]],
-    areas: list[Area],
-    period: Period,
-) -> tuple[Share, list[tuple[Area, Share]]]:
-    """Needs stated in the year's needs form, and how many had a delivery of that item."""
-    needs = session.execute(
-        select(NeedsRecord.resident_id, NeedsAnswer.need_item_id)
-        .join(NeedsAnswer, NeedsAnswer.record_id == NeedsRecord.id)
-        .where(
-            NeedsRecord.year == period.year,
-            NeedsAnswer.needed,
-            NeedsRecord.resident_id.in_(in_scope),
-        )
-    )
-    counted = (
-        (people[rid].area_code, (rid, item) in delivered) for rid, item in needs if rid in people
-    )
-    return _grouped(areas, counted)
-
-
-def _satisfaction(
-    session: AnySession,
-    in_scope: Select[tuple[int]],
-    people: dict[int, _Person],
-    areas: list[Area],
-    period: Period,
-) -> tuple[Ratings, list[tuple[Area, Ratings]]]:
-    """Residents' ratings of deliveries and plans given in the period, by level."""
-    start = datetime.combine(period.start, time(), tzinfo=UTC)
-    end = datetime.combine(period.end + timedelta(days=1), time(), tzinfo=UTC)
-    rows = session.execute(
-        select(Rating.resident_id, Rating.level).where(
-            Rating.created_at >= start,
-            Rating.created_at < end,
-            or_(Rating.delivery_id.is_not(None), Rating.plan_id.is_not(None)),
-            Rating.resident_id.in_(in_scope),
-        )
-    )
-    total = Ratings()
-    by_area = {area.id: Ratings() for area in areas}
-    for rid, level in rows:
-        total.counts[level] += 1
-        person = people.get(rid)
-        area = next((a for a in areas if person and person.area_code.startswith(a.prefix)), None)
-        if area is not None:
-            by_area[area.id].counts[level] += 1
-    return total, [(area, by_area[area.id]) for area in areas]

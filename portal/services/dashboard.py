@@ -1,7 +1,7 @@
 """The staff dashboard's figures: how well an area answers, by area, case type and month.
 
-Every figure counts the cases *received* (``Case.created_at``) in the chosen period, within a
-select of cases the caller is allowed to see (start from ``access.cases_for``). In plain words:
+Every figure counts the cases *received* (``Case.created_at``) in the chosen period, in the
+user's area subtree. In plain words:
 
 - **Answered in time**: of the cases whose first-reply deadline has passed or that have had a
   first reply, the share that had it by the deadline (``first_responded_at`` no later than
@@ -15,12 +15,12 @@ select of cases the caller is allowed to see (start from ``access.cases_for``). 
 - **Satisfaction**: of the residents' ratings of these cases, the share "satisfied" or
   "basically satisfied", with the number of ratings.
 
-Counts are aggregated in SQL, with the same statements on SQLite and PostgreSQL, grouped by
-(area, type, month) and summed up here: months are a CASE over local month bounds worked out
-here, and areas the first digits of the area code (a CASE over prefixes if the groups are of
-mixed levels). Medians do not add up: PostgreSQL takes them with ``percentile_cont`` over
-grouping sets, SQLite hands back the hours of the answered cases. Only the time difference in
-hours is written per dialect. 100,000 cases in one county: about 0.5 s (bench/dashboard.py).
+The figures are sums over the summary rows (``case_summary``: one per area, local month and
+type, counted by ``services.summary_build``) of the areas in scope, as at the summaries' "as
+of" time (``services.summaries``), so a page costs the same at 1 M cases as at 1 k. Rows map to
+the "by area" groups through the area tree held in memory (a CASE over each group's subtree
+ids). Medians do not add up, so reply times are kept as counts per rounded duration
+(``reply_time_summary``) and the middle value is taken here.
 """
 
 from __future__ import annotations
@@ -29,29 +29,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    Subquery,
-    and_,
-    case,
-    extract,
-    func,
-    literal,
-    or_,
-    select,
-    tuple_,
-    type_coerce,
-)
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, case, func, literal, select
 
-from portal.models import Area, Case, CaseStatus, CaseType, Rating, Satisfaction
+from portal.models import Area, CaseStatus, CaseSummary, CaseType, ReplyTimeSummary, Satisfaction
 from portal.models.base import AnySession
+from portal.services import summaries  # noqa: F401 - registers the change marks
+from portal.services.area_tree import area_tree, in_subtree
 
 #: Statuses whose cases can be overdue: open and not paused for the resident.
 RUNNING_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
@@ -166,144 +152,84 @@ def child_areas(session: AnySession, area: Area | None) -> list[Area]:
 
 def compute(
     session: AnySession,
-    scoped: Select[Case],
+    scope_id: int | None,
     *,
     period: Period,
     areas: Sequence[Area],
-    now: datetime,
     case_type: CaseType | None = None,
     area: Area | None = None,
 ) -> Dashboard:
-    """The figures for the cases of ``scoped`` received in ``period``, grouped three ways.
+    """The figures for the cases received in ``period`` in the subtree of ``scope_id`` (None:
+    everywhere), grouped three ways, read from the summaries.
 
     ``areas`` are the groups of "by area" (see ``child_areas``); ``area``, one of them, and
-    ``case_type`` narrow the cases down further.
+    ``case_type`` narrow the cases down further. Seven queries, whatever the data.
     """
-    month_key = case(
-        *[
-            (and_(Case.created_at >= start, Case.created_at < end), literal(key))
-            for key, start, end in period.bounds()
-        ],
-        else_=literal(""),
+    s, r = CaseSummary, ReplyTimeSummary
+    case_key = area_key(session, s.area_id, areas)
+    rows: dict[str, list[Figures]] = {}
+    for name, key in (("area", case_key), ("type", s.type), ("month", s.month)):
+        query = select(key, *(func.coalesce(func.sum(getattr(s, n)), 0) for n in _COUNTS))
+        query = query.where(*_filters(session, s, period, scope_id, case_type, area))
+        rows[name] = [
+            Figures(_key(name, k), *(int(n) for n in numbers))
+            for k, *numbers in session.execute(query.group_by(key))
+        ]
+    dashboard = Dashboard(total=_roll_up(rows["month"], "total"))
+    dashboard.by_area = _ordered(rows["area"], [a.prefix for a in areas], keep_empty=True)
+    dashboard.by_type = _ordered(rows["type"], [t.value for t in CaseType], keep_empty=False)
+    dashboard.by_month = _ordered(
+        rows["month"], [m.strftime("%Y-%m") for m in period.months], keep_empty=True
     )
-    prefixes = [a.prefix for a in areas]
-    place = aliased(Area)
-    query = scoped.join(place, place.id == Case.area_id).where(
-        Case.created_at >= period.start, Case.created_at < period.end
-    )
-    if case_type is not None:
-        query = query.where(Case.type == case_type)
-    if area is not None:
-        query = query.where(place.code.startswith(area.prefix))
-    cases = query.with_only_columns(
-        Case.id.label("id"),
-        _area_key(place.code, prefixes).label("area"),
-        type_coerce(Case.type, String).label("type"),
-        month_key.label("month"),
-        Case.created_at.label("created_at"),
-        Case.status.label("status"),
-        Case.first_response_due_at.label("first_due"),
-        Case.first_responded_at.label("first_at"),
-        Case.resolve_due_at.label("resolve_due"),
-        Case.resolved_at.label("resolved_at"),
-        Case.next_due_at.label("next_due"),
-        maintain_column_froms=True,
-    ).subquery("scoped_case")
-
-    known = set(prefixes)
-    rows: dict[tuple[str, str, str], Figures] = {}
-    for (area_key, type_, month), figures in (
-        *_counts(session, cases, now),
-        *_ratings(session, cases),
-    ):
-        key = (area_key if area_key in known else OTHER_AREA, type_, month)
-        rows.setdefault(key, Figures("|".join(key))).add(figures)
-
-    dashboard = Dashboard(total=_roll_up(rows.values(), "total"))
-    dashboard.by_area = _grouped(rows, 0, [a.prefix for a in areas], keep_empty=True)
-    dashboard.by_type = _grouped(rows, 1, [t.value for t in CaseType], keep_empty=False)
-    dashboard.by_month = _grouped(
-        rows, 2, [m.strftime("%Y-%m") for m in period.months], keep_empty=True
-    )
-    medians = _medians(session, cases, known)
-    dashboard.total.median_hours = medians.get(("total", ""))
-    for name in GROUPINGS:
+    where = _filters(session, r, period, scope_id, case_type, area)
+    reply_key = area_key(session, r.area_id, areas)
+    for name, key in (("area", reply_key), ("type", r.type), ("month", r.month)):
+        replies = select(key, r.tenths, func.sum(r.cases)).where(*where).group_by(key, r.tenths)
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for k, tenths, cases in session.execute(replies):
+            found[_key(name, k)].append((tenths, int(cases)))
         for figures in dashboard.grouping(name):
-            figures.median_hours = medians.get((name, figures.key))
+            figures.median_hours = median_of(found.get(figures.key, []))
+    total = session.execute(select(r.tenths, func.sum(r.cases)).where(*where).group_by(r.tenths))
+    dashboard.total.median_hours = median_of([(t, int(n)) for t, n in total])
     return dashboard
 
 
-def _area_key(code: Any, prefixes: Sequence[str]) -> ColumnElement[str]:
-    """The prefix of the group an area code falls in: its first digits when the groups are
-    of one level (the usual case), else the longest matching prefix; Python maps the rest."""
-    lengths = {len(p) for p in prefixes}
-    if len(lengths) == 1:
-        return func.substr(code, 1, lengths.pop())
-    whens = [(code.startswith(p), literal(p)) for p in sorted(prefixes, key=len, reverse=True)]
+def _filters(
+    session: AnySession,
+    model: Any,
+    period: Period,
+    scope_id: int | None,
+    case_type: CaseType | None,
+    area: Area | None,
+) -> list[ColumnElement[bool]]:
+    where = [model.month >= period.months[0], model.month <= period.months[-1]]
+    if scope_id is not None:
+        where.append(in_subtree(session, model.area_id, scope_id))
+    if case_type is not None:
+        where.append(model.type == case_type)
+    if area is not None:
+        where.append(in_subtree(session, model.area_id, area.id))
+    return where
+
+
+def _key(grouping: str, value: Any) -> str:
+    if grouping == "month":
+        return value.strftime("%Y-%m")  # type: ignore[no-any-return]
+    return str(value.value if isinstance(value, CaseType) else value)
+
+
+def area_key(session: AnySession, column: Any, areas: Sequence[Area]) -> ColumnElement[str]:
+    """The prefix of the group an area id falls in (from the area tree), else OTHER_AREA."""
+    tree = area_tree(session)
+    whens = [(column.in_(sorted(tree.subtree_ids(a.id))), literal(a.prefix)) for a in areas]
     return case(*whens, else_=literal(OTHER_AREA)) if whens else literal(OTHER_AREA)
 
 
-def _counts(
-    session: AnySession, cases: Subquery, now: datetime
-) -> list[tuple[tuple[str, str, str], Figures]]:
-    c = cases.c
-    live = c.status != CaseStatus.WITHDRAWN
-    answer_due = or_(c.first_at.is_not(None), and_(live, c.first_due < now))
-    answered_in_time = and_(
-        c.first_at.is_not(None), or_(c.first_due.is_(None), c.first_at <= c.first_due)
-    )
-    resolve_due = or_(c.resolved_at.is_not(None), and_(live, c.resolve_due < now))
-    resolved_in_time = and_(
-        c.resolved_at.is_not(None), or_(c.resolve_due.is_(None), c.resolved_at <= c.resolve_due)
-    )
-    overdue = and_(c.status.in_(RUNNING_STATUSES), c.next_due < now)
-    query = select(
-        c.area,
-        c.type,
-        c.month,
-        func.count(),
-        _count_if(answer_due),
-        _count_if(answered_in_time),
-        _count_if(resolve_due),
-        _count_if(resolved_in_time),
-        _count_if(overdue),
-    ).group_by(c.area, c.type, c.month)
-    return [
-        ((area_key, type_, month), Figures("", *(int(n) for n in numbers)))
-        for area_key, type_, month, *numbers in session.execute(query)
-    ]
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _ratings(session: AnySession, cases: Subquery) -> list[tuple[tuple[str, str, str], Figures]]:
-    """Ratings by group, from the rating side: a case rated twice counts both ratings."""
-    c = cases.c
-    query = (
-        select(
-            c.area,
-            c.type,
-            c.month,
-            _count_if(Rating.level.in_(SATISFIED_LEVELS)),
-            func.count(Rating.id),
-        )
-        .join(Rating, Rating.case_id == c.id)
-        .group_by(c.area, c.type, c.month)
-    )
-    return [
-        ((area_key, type_, month), Figures("", ratings=int(ratings), satisfied=int(satisfied)))
-        for area_key, type_, month, satisfied, ratings in session.execute(query)
-    ]
-
-
-def _grouped(
-    rows: dict[tuple[str, str, str], Figures], index: int, order: list[str], *, keep_empty: bool
-) -> list[Figures]:
+def _ordered(found: list[Figures], order: list[str], *, keep_empty: bool) -> list[Figures]:
     groups: dict[str, Figures] = {key: Figures(key) for key in order}
-    for key, figures in rows.items():
-        groups.setdefault(key[index], Figures(key[index])).add(figures)
+    for figures in found:
+        groups.setdefault(figures.key, Figures(figures.key)).add(figures)
     return [
         figures
         for figures in groups.values()
@@ -318,63 +244,17 @@ def _roll_up(rows: Iterable[Figures], key: str) -> Figures:
     return total
 
 
-def _hours(session: AnySession, start: Any, end: Any) -> ColumnElement[Any]:
-    """``end - start`` in hours: the one expression written per dialect."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 24.0
-    return extract("epoch", end - start) / 3600.0
-
-
-def _medians(session: AnySession, cases: Subquery, known: set[str]) -> dict[tuple[str, str], float]:
-    """Median hours to the first reply per (grouping, key), and ("total", "").
-
-    Medians do not add up across groups. PostgreSQL takes them all in one query with
-    ``percentile_cont`` over grouping sets; elsewhere (SQLite) the hours of the answered cases
-    are fetched, one number per case, and the medians taken here.
-    """
-    c = cases.c
-    hours = _hours(session, c.created_at, c.first_at)
-    answered = c.first_at.is_not(None)
-    if session.get_bind().dialect.name == "postgresql":
-        # Areas outside the groups count together as OTHER_AREA.
-        keyed = (
-            select(
-                case((c.area.in_(known), c.area), else_=literal(OTHER_AREA)).label("area"),
-                c.type.label("type"),
-                c.month.label("month"),
-                hours.label("hours"),
-            )
-            .where(answered)
-            .subquery("answered")
-        )
-        k = keyed.c
-        # grouping() has a bit set for each column a row is not grouped by.
-        sets = {0b011: "area", 0b101: "type", 0b110: "month", 0b111: "total"}
-        query = select(
-            func.grouping(k.area, k.type, k.month),
-            k.area,
-            k.type,
-            k.month,
-            func.percentile_cont(0.5).within_group(k.hours),
-        ).group_by(func.grouping_sets(tuple_(k.area), tuple_(k.type), tuple_(k.month), tuple_()))
-        result: dict[tuple[str, str], float] = {}
-        for bits, area_key, type_, month, value in session.execute(query):
-            name = sets[bits]
-            key = {"area": area_key, "type": type_, "month": month, "total": ""}[name]
-            if value is not None:
-                result[(name, key)] = round(float(value), 2)
-        return result
-    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for area_key, type_, month, value in session.execute(
-        select(c.area, c.type, c.month, hours).where(answered)
-    ):
-        value = float(value)
-        samples[("total", "")].append(value)
-        samples[("area", _known(area_key, known))].append(value)
-        samples[("type", type_)].append(value)
-        samples[("month", month)].append(value)
-    return {key: round(median(values), 2) for key, values in samples.items()}
-
-
-def _known(area_key: str, known: set[str]) -> str:
-    return area_key if area_key in known else OTHER_AREA
+def median_of(counts: list[tuple[int, int]]) -> float | None:
+    """The median in hours of durations given as (tenths of an hour, how many)."""
+    total = sum(n for _t, n in counts)
+    if total == 0:
+        return None
+    wanted = [(total - 1) // 2, total // 2]  # the middle one, or the middle two
+    found: list[int] = []
+    seen = 0
+    for tenths, n in sorted(counts):
+        while wanted and wanted[0] < seen + n:
+            found.append(tenths)
+            wanted.pop(0)
+        seen += n
+    return round(sum(found) / len(found) / 10, 2)

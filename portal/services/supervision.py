@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.models import (
@@ -24,13 +24,16 @@ from portal.models import (
     Plan,
     PlanItem,
     Resident,
+    SupervisionInstitutionSummary,
     SupervisionItem,
     SupervisionRound,
     SupervisionSample,
+    SupervisionSummary,
     User,
 )
 from portal.models.base import AnySession
 from portal.services.access import areas_for, residents_in_area
+from portal.services.area_tree import in_subtree
 
 #: A resident sampled in one of this many months before is not sampled again.
 SKIP_MONTHS = 6
@@ -281,35 +284,31 @@ class PrecisionReport:
 
 
 def precision(session: AnySession, user: User, year: int) -> PrecisionReport:
-    """Precision of the rounds drawn in `year` in the user's scope, by area and institution."""
-    in_year = (
-        _rounds_in_scope(session, user)
-        .with_only_columns(SupervisionRound.id)
-        .where(
-            SupervisionRound.month >= date(year, 1, 1),
-            SupervisionRound.month < date(year + 1, 1, 1),
-        )
-    )
+    """Precision of the rounds drawn in `year` in the user's scope, by area and institution,
+    summed from the supervision summaries (one row per round; see services.summaries)."""
+    s, i = SupervisionSummary, SupervisionInstitutionSummary
+    where = [s.month >= date(year, 1, 1), s.month < date(year + 1, 1, 1)]
+    if user.area_id is not None:
+        where.append(in_subtree(session, s.area_id, user.area_id))
     by_area: dict[int, Precision] = {}
-    by_institution: dict[int, Precision] = {}
-    items = session.execute(
-        select(SupervisionRound.area_id, SupervisionItem.institution_id, SupervisionItem.imprecise)
-        .join(SupervisionSample, SupervisionItem.sample_id == SupervisionSample.id)
-        .join(SupervisionRound, SupervisionSample.round_id == SupervisionRound.id)
-        .where(SupervisionRound.id.in_(in_year))
-    )
-    for area_id, institution_id, imprecise in items:
-        one = Precision(checked=1, imprecise=int(imprecise))
-        by_area.setdefault(area_id, Precision()).add(one)
-        if institution_id is not None:
-            by_institution.setdefault(institution_id, Precision()).add(one)
-    vetoed = session.scalars(
-        select(SupervisionRound.area_id)
-        .join(SupervisionSample, SupervisionSample.round_id == SupervisionRound.id)
-        .where(SupervisionRound.id.in_(in_year), SupervisionSample.falsification_found)
-    )
-    for area_id in vetoed:
-        by_area.setdefault(area_id, Precision()).vetoed = True
+    for area_id, checked, imprecise, falsified in session.execute(
+        select(
+            s.area_id, func.sum(s.items_checked), func.sum(s.items_imprecise), func.sum(s.falsified)
+        )
+        .where(*where)
+        .group_by(s.area_id)
+    ):
+        if checked or falsified:
+            by_area[area_id] = Precision(int(checked), int(imprecise), vetoed=bool(falsified))
+    by_institution = {
+        institution_id: Precision(int(checked), int(imprecise))
+        for institution_id, checked, imprecise in session.execute(
+            select(i.institution_id, func.sum(i.items_checked), func.sum(i.items_imprecise))
+            .join(s, s.round_id == i.round_id)
+            .where(*where)
+            .group_by(i.institution_id)
+        )
+    }
     townships = [(a, by_area[a.id]) for a in _areas(session, by_area)]
     counties: dict[int, Precision] = {}
     for township, figures in townships:
@@ -319,14 +318,37 @@ def precision(session: AnySession, user: User, year: int) -> PrecisionReport:
         townships=townships,
         counties=[(a, counties[a.id]) for a in _areas(session, counties)],
         institutions=[
-            (i, by_institution[i.id])
-            for i in session.scalars(
+            (inst, by_institution[inst.id])
+            for inst in session.scalars(
                 select(Institution)
                 .where(Institution.id.in_(by_institution))
                 .order_by(Institution.id)
             )
         ],
     )
+
+
+@dataclass(frozen=True)
+class Progress:
+    samples: int = 0
+    checked: int = 0
+    falsified: int = 0
+
+
+def round_progress(session: AnySession, round_ids: Sequence[int]) -> dict[int, Progress]:
+    """Samples, checked and falsification findings of each round, in one query (live: the
+    rounds list is where a check just saved must show)."""
+    rows = session.execute(
+        select(
+            SupervisionSample.round_id,
+            func.count(),
+            func.count(SupervisionSample.checked_at),
+            func.coalesce(func.sum(case((SupervisionSample.falsification_found, 1), else_=0)), 0),
+        )
+        .where(SupervisionSample.round_id.in_(round_ids))
+        .group_by(SupervisionSample.round_id)
+    )
+    return {rid: Progress(int(n), int(c), int(f)) for rid, n, c, f in rows}
 
 
 def _areas(session: AnySession, ids: dict[int, Precision]) -> list[Area]:

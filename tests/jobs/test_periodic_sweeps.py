@@ -133,4 +133,5 @@ def test_the_scheduler_runs_every_sweep_by_name():
         "time_out_receipts",
         "resume_imports",
         "forget_old_drafts",
+        "refresh_summaries",
     }

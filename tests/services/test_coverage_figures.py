@@ -9,12 +9,21 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, GivenAs, NeedsAnswer, NeedsRecord, Rating, Satisfaction
-from portal.services.coverage import Period, compute
+from portal.services import coverage
+from portal.services.coverage import Period
 from portal.services.reference_data import seed_coverage_targets
 from tests.factories import create_area, create_resident
 from tests.plan_factories import create_delivery, create_plan, create_plan_item, need_item
+from tests.summary_helpers import refresh_summaries
 
 YEAR = Period.of_year(2026)
+NOW = datetime(2026, 6, 1, 4, tzinfo=UTC)
+
+
+def compute(session, scope, period):
+    """The figures as the pages read them: from the summaries, refreshed first."""
+    refresh_summaries(NOW, commit=False)
+    return coverage.compute(session, scope, period)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from portal.extensions import db
 from portal.models import Area, AreaLevel, CaseStatus, CaseType, Role, Satisfaction
 from portal.services import dashboard
-from portal.services.access import cases_for
 from tests.dashboard_factories import make_case, rate
 from tests.factories import create_area, create_resident, create_user
+from tests.summary_helpers import refresh_summaries
 
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -106,13 +106,14 @@ def world(app):
 
 
 def figures_for(user, area=None, case_type=None, months=3):
+    """The figures as the page reads them: from the summaries, refreshed at NOW."""
+    refresh_summaries(NOW, commit=False)
     scope = db.session.get(Area, user.area_id) if user.area_id else None
     return dashboard.compute(
         db.session,
-        cases_for(db.session, user, NOW.date()),
+        user.area_id,
         period=dashboard.Period.last_months(NOW.astimezone(ZONE).date(), months, ZONE),
         areas=dashboard.child_areas(db.session, scope),
-        now=NOW,
         case_type=case_type,
         area=area,
     )

@@ -13,6 +13,7 @@ from portal.models import AreaLevel, AuditEvent, Institution, Resident, Role
 from portal.services import supervision as service
 from tests.factories import create_area, create_resident, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item
+from tests.summary_helpers import refresh_summaries
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 NOVEMBER = date(2026, 11, 1)
@@ -92,6 +93,12 @@ def check(items: dict[int, str | None], falsification: bool = False) -> service.
     )
 
 
+def precision_of(user, year):
+    """Precision as the page reads it: from the summaries, refreshed first."""
+    refresh_summaries(NOW, commit=False)
+    return service.precision(db.session, user, year)
+
+
 def test_precision_by_township_county_and_institution_with_the_veto(township):
     home = Institution(name_zh="康复中心", name_en="Rehab centre", area_id=township.id)
     db.session.add(home)
@@ -118,7 +125,7 @@ def test_precision_by_township_county_and_institution_with_the_veto(township):
         actor_id=supervisor.id,
         now=NOW,
     )
-    report = service.precision(db.session, supervisor, 2026)
+    report = precision_of(supervisor, 2026)
     [(town, figures)] = report.townships
     assert (town.id, figures.checked, figures.imprecise, figures.rate) == (township.id, 4, 1, 0.75)
     assert not figures.vetoed
@@ -126,7 +133,7 @@ def test_precision_by_township_county_and_institution_with_the_veto(township):
     assert county.id == township.parent_id and rolled.rate == 0.75
     [(institution, scored)] = report.institutions
     assert institution.id == home.id and (scored.rate, scored.score) == (1.0, 2.0)
-    assert service.precision(db.session, supervisor, 2025).townships == []
+    assert precision_of(supervisor, 2025).townships == []
 
     service.record_check(
         db.session,
@@ -135,7 +142,7 @@ def test_precision_by_township_county_and_institution_with_the_veto(township):
         actor_id=supervisor.id,
         now=NOW,
     )
-    report = service.precision(db.session, supervisor, 2026)
+    report = precision_of(supervisor, 2026)
     assert report.townships[0][1].vetoed and report.counties[0][1].vetoed
     found = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "supervision.falsification")

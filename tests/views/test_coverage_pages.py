@@ -14,6 +14,7 @@ from portal.models import AreaLevel, Institution, Role
 from portal.services.reference_data import seed_coverage_targets
 from tests.factories import create_area, create_resident, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item
+from tests.summary_helpers import refresh_summaries
 
 THIS_YEAR = date.today().year
 
@@ -40,6 +41,7 @@ def world(app):
         "institution": create_user(Role.INSTITUTION, institution_id=home.id),
     }
     db.session.commit()
+    refresh_summaries()
     return users
 
 

@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import AreaLevel, CaseStatus, CaseType, Role, Satisfaction
 from tests.dashboard_factories import make_case, rate
 from tests.factories import create_area, create_resident, create_user
+from tests.summary_helpers import refresh_summaries
 
 D = timedelta(days=1)
 H = timedelta(hours=1)
@@ -74,6 +75,7 @@ def world(app):
     # In the other township: never seen by this township's staff.
     make_case(r3, created_at=start, first_response_due_at=start + 2 * D, status=CaseStatus.NEW)
     db.session.commit()
+    refresh_summaries()  # what the scheduler does every interval
     return {"county": county, "township": township, "village": village, "neighbour": neighbour}
 
 

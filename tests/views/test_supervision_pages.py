@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, Institution, Role, SupervisionSample
 from tests.factories import create_area, create_resident, create_user
 from tests.plan_factories import create_plan, create_plan_item
+from tests.summary_helpers import refresh_summaries
 
 
 @pytest.fixture
@@ -135,6 +136,7 @@ def test_the_checklist_shows_errors_then_saves_and_a_falsification_vetoes_the_to
     assert page.find("input", attrs={"name": f"item_{item}", "value": "over_ticked"}).has_attr(
         "checked"
     )
+    refresh_summaries()  # what the scheduler does every interval
     page = client_request.get("/admin/supervision/precision")
     row = page.find("th", string="East").parent
     assert "Vetoed: falsification found" in row.get_text()
@@ -158,6 +160,7 @@ def test_precision_page_shows_the_score_by_area(client_request, world):
                 f"item_{sample_item_id(sample)}": verdict,
             },
         )
+    refresh_summaries()  # what the scheduler does every interval
     page = client_request.get("/admin/supervision/precision")
     cells = [td.get_text(strip=True) for td in page.find("th", string="East").parent.find_all("td")]
     assert cells == ["3", "1", "66.7%"]
