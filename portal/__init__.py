@@ -62,9 +62,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from admin import bp as admin_bp
     from portal import webhooks
-    from portal.views import register_views
+    from portal.views import catalogue_names, register_views
 
     register_views(app)
+    catalogue_names.init_app(app)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     webhooks.init_app(app)
 

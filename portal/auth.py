@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, abort, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db, login_manager
 from portal.models import STAFF_ROLES, Role, User
@@ -62,7 +63,8 @@ def _user_of(token: str) -> User | None:
     user_id, _, version = token.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # The resident row comes in the same query: nearly every resident page reads it next.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.resident)])
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from portal.models import Area, AreaLevel, NeedItem
+from portal.models import Area, AreaLevel
+from portal.services.catalogue import CatalogueItem
 
 
 @dataclass(frozen=True)
@@ -189,13 +190,15 @@ DOMAINS: tuple[Domain, ...] = (
 DOMAINS_BY_CODE = {domain.code: domain for domain in DOMAINS}
 
 
-def group_by_domain(items: Iterable[NeedItem]) -> list[tuple[Domain, list[NeedItem]]]:
+def group_by_domain(
+    items: Iterable[CatalogueItem],
+) -> list[tuple[Domain, list[CatalogueItem]]]:
     """Items grouped under their domain, in directory order; domains without items left out.
 
     An item whose domain the directory does not know yet is left out too (new catalogue data
     needs its plain-language text first).
     """
-    groups: dict[str, list[NeedItem]] = {}
+    groups: dict[str, list[CatalogueItem]] = {}
     for item in items:
         groups.setdefault(item.domain, []).append(item)
     return [(domain, groups[domain.code]) for domain in DOMAINS if domain.code in groups]

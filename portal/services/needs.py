@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from portal.models import Case, CaseEvent, EventKind, NeedItem, Resident, Role, User
 from portal.models.base import AnySession
 from portal.services import workflow
 from portal.services.cases import append_event
+from portal.services.catalogue import REQUESTABLE_KINDS, CatalogueItem, catalogue
 from portal.services.sla_clocks import stop_reply_clock
 from portal.services.workflow import Action
 
-#: Catalogue kinds a resident can ask for ("status" items only describe a situation).
-REQUESTABLE_KINDS = ("need", "both")
 #: Longest search text we look for; longer input is cut, never refused.
 SEARCH_LIMIT = 100
 
@@ -28,21 +27,17 @@ class CaseNotOpenError(ValueError):
     """The case is already resolved, closed or withdrawn."""
 
 
-def requestable_items(session: AnySession, query: str | None = None) -> list[NeedItem]:
+def requestable_items(session: AnySession, query: str | None = None) -> list[CatalogueItem]:
     """Active items a resident may ask for, in catalogue order, optionally matching `query`.
 
-    The search looks in both languages' names, ignoring case, wherever the words appear.
+    The search looks in both languages' names, ignoring case, wherever the words appear. The
+    catalogue is held per process (portal.services.catalogue), so this runs no query.
     """
-    select_items = select(NeedItem).where(NeedItem.active, NeedItem.kind.in_(REQUESTABLE_KINDS))
+    items = [item for item in catalogue(session).items if item.requestable]
     text = (query or "").strip()[:SEARCH_LIMIT].lower()
     if text:
-        select_items = select_items.where(
-            or_(
-                func.lower(NeedItem.name_en).contains(text, autoescape=True),
-                func.lower(NeedItem.name_zh).contains(text, autoescape=True),
-            )
-        )
-    return list(session.scalars(select_items.order_by(NeedItem.id)))
+        items = [i for i in items if text in i.name_en.lower() or text in i.name_zh.lower()]
+    return items
 
 
 def requestable_item(session: AnySession, code: str | None) -> NeedItem | None:

@@ -7,6 +7,7 @@ id, so changing the level back and forth never opens a second one.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -41,6 +42,20 @@ def delivery_rating(session: AnySession, resident_id: int, delivery_id: int) -> 
     return session.scalar(
         select(Rating).where(Rating.resident_id == resident_id, Rating.delivery_id == delivery_id)
     )
+
+
+def delivery_ratings(
+    session: AnySession, resident_id: int, delivery_ids: Collection[int]
+) -> dict[int, Rating]:
+    """The resident's ratings of these deliveries, by delivery id, in one query."""
+    if not delivery_ids:
+        return {}
+    rows = session.scalars(
+        select(Rating).where(
+            Rating.resident_id == resident_id, Rating.delivery_id.in_(list(delivery_ids))
+        )
+    )
+    return {rating.delivery_id: rating for rating in rows if rating.delivery_id is not None}
 
 
 def plan_rating(session: AnySession, plan: Plan) -> Rating | None:

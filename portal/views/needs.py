@@ -23,6 +23,7 @@ from portal.models import Case, CaseType, NeedItem
 from portal.models.submission import FormSubmission
 from portal.services.access import cases_for
 from portal.services.cases import file_case
+from portal.services.catalogue import CatalogueItem
 from portal.services.directory import DOMAINS_BY_CODE, group_by_domain
 from portal.services.needs import (
     SEARCH_LIMIT,
@@ -70,7 +71,7 @@ class WithdrawForm(BaseForm):
     )
 
 
-def _domain_title(item: NeedItem, locale: str) -> str:
+def _domain_title(item: NeedItem | CatalogueItem, locale: str) -> str:
     domain = DOMAINS_BY_CODE.get(item.domain)
     return str(domain.title) if domain else item.domain_name(locale)
 

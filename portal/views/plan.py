@@ -26,10 +26,11 @@ from portal.services.plans import (
     agree_to_plan,
     current_plan,
     items_by_part,
+    load_for_page,
     plan_changes,
     plan_item_of,
 )
-from portal.services.ratings import delivery_rating, plan_rating
+from portal.services.ratings import delivery_ratings, plan_rating
 from portal.views.acting import acting_for
 from portal.views.received import received
 
@@ -74,9 +75,9 @@ def _render_plan(resident: Resident, plan: Plan | None, form: AgreeForm) -> str:
     ratings = {}
     year_rating = None
     if plan is not None:
-        for item in plan.items:
-            for delivery in item.deliveries:
-                ratings[delivery.id] = delivery_rating(db.session, resident.id, delivery.id)
+        load_for_page(db.session, plan)
+        delivered = [delivery.id for item in plan.items for delivery in item.deliveries]
+        ratings = delivery_ratings(db.session, resident.id, delivered)
         year_rating = plan_rating(db.session, plan)
     return render_template(
         "plan/show.html",

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired
@@ -21,8 +22,10 @@ from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, submit_once
 from portal.forms import MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
-from portal.models import BasicStatusRecord, CaseType, NeedItem, NeedsRecord
+from portal.models import BasicStatusRecord, CaseType, NeedsRecord, Resident
+from portal.services.area_tree import area_tree
 from portal.services.cases import file_case
+from portal.services.catalogue import catalogue
 from portal.services.labels import CATEGORIES, RECORD_PARTS, SURVEY_VALUES
 from portal.services.phones import mask_phone
 from portal.services.surveys import NotConfirmableError, confirm_in_portal
@@ -64,16 +67,17 @@ def survey_answers(record: BasicStatusRecord, locale: str) -> list[tuple[str, st
         (_("Medical insurance"), yes if record.medical_insurance else no),
         (_("Pension insurance"), yes if record.pension_insurance else no),
     ]
-    items = {
-        item.code: item
-        for item in db.session.scalars(
-            select(NeedItem).where(NeedItem.code.in_(list(record.answers or {})))
-        )
-    }
+    items = catalogue(db.session).by_code
     for code, answer in (record.answers or {}).items():
         item = items.get(code)
         rows.append((item.name(locale) if item else code, _answer_text(answer, yes, no)))
     return rows
+
+
+def _area_name(resident: Resident, locale: str) -> str:
+    """From the area tree held per process; the row itself for an area newer than the tree."""
+    node = area_tree(db.session).nodes.get(resident.area_id)
+    return node.name(locale) if node else resident.area.name(locale)
 
 
 def _answer_text(answer: Any, yes: str, no: str) -> str:
@@ -96,9 +100,9 @@ def show() -> ResponseReturnValue:
         )
     )
     needs = db.session.scalar(
-        select(NeedsRecord).where(
-            NeedsRecord.resident_id == resident.id, NeedsRecord.year == today.year
-        )
+        select(NeedsRecord)
+        .where(NeedsRecord.resident_id == resident.id, NeedsRecord.year == today.year)
+        .options(selectinload(NeedsRecord.answers))
     )
     level = resident.disability_level
     return render_template(
@@ -108,7 +112,7 @@ def show() -> ResponseReturnValue:
         category=CATEGORIES.get(resident.disability_category, ""),
         level=_("Level %(level)d", level=level) if level is not None else _("Not graded"),
         phone=mask_phone(resident.phone) if resident.phone else None,
-        area_name=resident.area.name(locale),
+        area_name=_area_name(resident, locale),
         status=status,
         status_rows=survey_answers(status, locale) if status else [],
         needs=needs,
