@@ -40,9 +40,10 @@ from admin.timeline import STAFF_STATUSES, staff_timeline
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.i18n import current_locale
-from portal.models import Area, Case, CaseEvent, CaseStatus, SlaPolicy, User
+from portal.models import Case, CaseEvent, CaseStatus, SlaPolicy, User
 from portal.services import staff_actions, workflow
 from portal.services.access import cases_for
+from portal.services.area_tree import AreaNode, area_tree
 from portal.services.guardians import guardians_of
 from portal.services.labels import CASE_TYPES, CHANNELS, GUARDIAN_KINDS, RELATIONSHIPS
 from portal.services.phones import mask_phone
@@ -86,7 +87,7 @@ def _assignee(case: Case, form: AssignForm) -> User:
     )
 
 
-def _area(case: Case, form: TransferForm) -> Area:
+def _area(case: Case, form: TransferForm) -> AreaNode:
     areas = staff_actions.transfer_areas(db.session, current_user, case)
     return next(a for a in areas if str(a.id) == form.area.data)
 
@@ -208,10 +209,11 @@ def _make_form(step: Step, case: Case, *, blank: bool) -> FlaskForm:
     locale = current_locale()
     if isinstance(form, AssignForm):
         people = staff_actions.assignable_staff(db.session, case)
+        nodes = area_tree(db.session).nodes
         form.assignee.choices = [("", _("Choose a person"))] + [
-            (str(u.id), _("%(name)s (%(area)s)", name=u.name, area=u.area.name(locale)))
+            (str(u.id), _("%(name)s (%(area)s)", name=u.name, area=nodes[u.area_id].name(locale)))
             for u in people
-            if u.area is not None
+            if u.area_id in nodes
         ]
     elif isinstance(form, TransferForm):
         areas = staff_actions.transfer_areas(db.session, current_user, case)
@@ -234,12 +236,10 @@ def _status_line(case: Case, now: datetime) -> list[tuple[str, str]]:
     due = case.current_due_at or case.next_due_at
     if case.is_open and case.status != CaseStatus.WAITING and due is not None and due < now:
         tags.append((_("Overdue"), "danger"))
-    if case.escalated_to_area is not None:
+    escalated_to = area_tree(db.session).nodes.get(case.escalated_to_area_id or 0)
+    if escalated_to is not None:
         tags.append(
-            (
-                _("Escalated to %(area)s", area=case.escalated_to_area.name(current_locale())),
-                "warning",
-            )
+            (_("Escalated to %(area)s", area=escalated_to.name(current_locale())), "warning")
         )
     return tags
 
@@ -284,7 +284,7 @@ def _render(
         status_label=STAFF_STATUSES[case.status.value],
         tags=_status_line(case, now),
         resident=resident,
-        resident_area=resident.area.name(locale),
+        resident_area=area_tree(db.session).nodes[resident.area_id].name(locale),
         resident_phone=mask_phone(resident.phone) if resident.phone else None,
         resident_channel=CHANNELS[resident.channel.value],
         guardians=guardians,

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,9 +21,9 @@ from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm, whole_number
 from portal.i18n import current_locale
-from portal.models import Area, CaseStatus, CaseType
+from portal.models import CaseStatus, CaseType, Role, User
 from portal.services import queue as case_queue
-from portal.services.access import areas_for
+from portal.services.area_tree import AreaTree, area_tree
 from portal.services.labels import CASE_STATUSES, CASE_TYPES
 
 DEADLINE_LABELS = {
@@ -51,7 +52,7 @@ class QueueFilterForm(BaseForm):
     assignee = SelectField(_l("Assigned to"), validate_choice=False)
 
 
-def _filter_form(areas: list[Area], locale: str) -> QueueFilterForm:
+def _filter_form(tree: AreaTree, user: User, locale: str) -> QueueFilterForm:
     form = QueueFilterForm(request.args)
     every = SelectChoice("", _("All"))
     form.type.choices = [every] + [SelectChoice(t.value, CASE_TYPES[t.value]) for t in CaseType]
@@ -63,7 +64,7 @@ def _filter_form(areas: list[Area], locale: str) -> QueueFilterForm:
     form.deadline.choices = [every] + [
         SelectChoice(key, label) for key, label in DEADLINE_LABELS.items()
     ]
-    form.area.choices = [every] + [SelectChoice(str(a.id), a.name(locale)) for a in areas]
+    form.area.choices = _area_choices(tree, user, _chosen_area(form, tree, user), locale)
     form.assignee.choices = [SelectChoice("", _("Anyone"))] + [
         SelectChoice(key, label) for key, label in ASSIGNEE_LABELS.items()
     ]
@@ -72,20 +73,60 @@ def _filter_form(areas: list[Area], locale: str) -> QueueFilterForm:
     return form
 
 
-def _filters(form: QueueFilterForm, areas: list[Area]) -> case_queue.Filters:
-    area_ids = {a.id for a in areas}
-    area_text = form.area.data or ""
-    area_id = whole_number(area_text)
-    area_id = area_id if area_id in area_ids else None
+def _scope_root(user: User) -> int | None:
+    """The area at the top of the user's scope (None for administrators: every area)."""
+    return None if user.role == Role.ADMIN else user.area_id
+
+
+def _chosen_area(form: QueueFilterForm, tree: AreaTree, user: User) -> int | None:
+    """The area filter's value if it names an area inside the user's scope."""
+    area_id = whole_number(form.area.data or "")
+    if area_id is None or area_id not in tree.nodes:
+        return None
+    root = _scope_root(user)
+    return area_id if root is None or area_id in tree.subtree_ids(root) else None
+
+
+def _area_choices(
+    tree: AreaTree, user: User, chosen: int | None, locale: str
+) -> dict[str, list[SelectChoice]]:
+    """One level at a time: the way down from the user's area to the chosen one (to go back
+    up), then the chosen area's own children. A province has ~6,000 areas; the list has tens."""
+    root = _scope_root(user)
+    path = list(reversed(tree.chain(chosen))) if chosen is not None else []
+    if root is not None:
+        path = path[[n.id for n in path].index(root) + 1 :] if chosen is not None else []
+    top = [SelectChoice("", _("All")), *(SelectChoice(str(n.id), n.name(locale)) for n in path)]
+    groups = {"": top}
+    parent = chosen if chosen is not None else root
+    children = tree.child_nodes(parent)
+    if children:
+        label = (
+            _("In %(area)s", area=tree.nodes[parent].name(locale))
+            if parent is not None
+            else _("Areas")
+        )
+        groups[label] = [SelectChoice(str(n.id), n.name(locale)) for n in children]
+    return groups
+
+
+def _filters(form: QueueFilterForm, tree: AreaTree, user: User) -> case_queue.Filters:
     return case_queue.Filters(
         case_type=form.type.data or "",
         status=form.status.data
         if form.status.data in case_queue.STATUS_FILTERS
         else case_queue.OPEN,
         deadline=form.deadline.data or "",
-        area_id=area_id,
+        area_id=_chosen_area(form, tree, user),
         assignee=form.assignee.data or "",
     )
+
+
+def count_text(count: int) -> str:
+    """A count as shown: capped counts read "more than 10,000"."""
+    if count > case_queue.COUNT_CAP:
+        return _("more than %(num)s", num=format_number(case_queue.COUNT_CAP))
+    return format_number(count)
 
 
 @bp.get("/")
@@ -93,9 +134,9 @@ def _filters(form: QueueFilterForm, areas: list[Area]) -> case_queue.Filters:
 def queue() -> ResponseReturnValue:
     """Cases in the user's area, filtered, the earliest deadline first, 50 to a page."""
     now = datetime.now(UTC)
-    areas = list(db.session.scalars(areas_for(db.session, current_user).order_by(Area.code)))
-    form = _filter_form(areas, current_locale())
-    filters = _filters(form, areas)
+    tree = area_tree(db.session)
+    form = _filter_form(tree, current_user, current_locale())
+    filters = _filters(form, tree, current_user)
     after = request.args.get("after")
     page = case_queue.queue_page(db.session, current_user, filters, now, after=after)
     record_list("case_list.view", asdict(filters), shown=len(page.cases))
@@ -117,4 +158,8 @@ def queue() -> ResponseReturnValue:
         next_url=next_url,
         first_url=url_for("admin.queue", **args) if request.args.get("after") else None,
         states=page.states,
+        area_names={c.area_id: tree.nodes[c.area_id].name(current_locale()) for c in page.cases},
+        count_cap=case_queue.COUNT_CAP,
+        cap_text=format_number(case_queue.COUNT_CAP),
+        count_texts={state: count_text(n) for state, n in page.by_deadline.items()},
     )

@@ -12,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.models import Area, Case, CaseStatus, CaseType, User
+from portal.models import Case, CaseStatus, CaseType, Resident, User
 from portal.models.base import AnySession
 from portal.services.access import cases_for, in_area
 
 PAGE_SIZE = 50
+#: Counts beyond this are shown as "more than 10,000" (see capped_count).
+COUNT_CAP = 10_000
 ON_TRACK, WARNING, OVERDUE, PAUSED = "on_track", "warning", "overdue", "paused"
 DEADLINE_STATES = (ON_TRACK, WARNING, OVERDUE, PAUSED)
 #: Status filters: "open" (the default) is new, in progress and waiting together.
@@ -88,8 +90,7 @@ def filtered(
     elif filters.status in {s.value for s in CaseStatus}:
         query = query.where(Case.status == CaseStatus(filters.status))
     if filters.area_id is not None:
-        area = session.get(Area, filters.area_id)
-        query = query.where(in_area(session, area.id) if area else false())
+        query = query.where(in_area(session, filters.area_id))
     if filters.assignee == MINE:
         query = query.where(Case.assignee_id == user.id)
     elif filters.assignee == UNASSIGNED:
@@ -127,6 +128,13 @@ def _after(cursor: str) -> ColumnElement[bool] | None:
     )
 
 
+def capped_count(session: AnySession, query: Select[Case]) -> int:
+    """How many rows `query` has, counting no further than COUNT_CAP + 1 (so the cost is
+    bounded by the cap, not the table: "more than 10,000" is what a page needs to say)."""
+    limited = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    return session.scalar(select(func.count()).select_from(limited)) or 0
+
+
 def queue_page(
     session: AnySession,
     user: User,
@@ -136,29 +144,35 @@ def queue_page(
     after: str | None = None,
     size: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of the queue, the earliest deadline first, with the counts the page shows."""
+    """One page of the queue, the earliest deadline first, with the counts the page shows.
+
+    Each count stops at COUNT_CAP + 1 rows, so at a province's size a page reads at most four
+    capped index ranges and one page of rows, whatever the number of open cases.
+    """
     query = filtered(session, user, filters, now)
-    state = deadline_state(now).label("state")
-    with_state = filtered(session, user, filters, now, deadline=False).add_columns(state)
-    counted = with_state.subquery()
-    grouped = select(counted.c.state, func.count()).group_by(counted.c.state)
-    counts: dict[str | None, int] = {name: count for name, count in session.execute(grouped)}
-    by_deadline = {name: counts.get(name, 0) for name in DEADLINE_STATES}
-    # One scan gives both: the total is the chosen state's count, or every state's.
+    unstated = filtered(session, user, filters, now, deadline=False)
+    by_deadline = {
+        name: capped_count(session, unstated.where(_deadline_filter(name, now)))
+        for name in DEADLINE_STATES
+    }
     if filters.deadline in DEADLINE_STATES:
         total = by_deadline[filters.deadline]
+    elif filters.status == OPEN:
+        total = sum(by_deadline.values())
     else:
-        total = sum(counts.values())
+        total = capped_count(session, query)
     if after:
         condition = _after(after)
         if condition is not None:
             query = query.where(condition)
+    state = deadline_state(now).label("state")
     found = session.execute(
         query.add_columns(state)
         .order_by(Case.current_due_at.asc().nulls_last(), Case.id)
         .limit(size + 1)
-        # The page shows each case's resident and area: two queries, not two per row.
-        .options(selectinload(Case.resident), selectinload(Case.area))
+        # The page shows each case's resident: one query, not one per row (areas come from
+        # the area tree in memory).
+        .options(selectinload(Case.resident).load_only(Resident.name))
     ).all()
     rows = [row for row, _ in found]
     page = QueuePage(

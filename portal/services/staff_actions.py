@@ -14,10 +14,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.models import Area, Case, CaseEvent, CaseStatus, EventKind, Role, SlaPolicy, User
+from portal.models import (
+    AreaLevel,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    Role,
+    SlaPolicy,
+    User,
+)
 from portal.models.base import AnySession
 from portal.services import workflow
-from portal.services.access import area_prefix, cases_for
+from portal.services.access import cases_for
+from portal.services.area_tree import AreaNode, AreaTree, area_tree
 from portal.services.cases import append_event
 from portal.services.deadlines import Unit, extend_deadline
 from portal.services.escalation import BY_STAFF, escalate
@@ -40,9 +50,11 @@ def snapshot(session: AnySession, case: Case) -> dict[str, Any]:
     """What a staff action may change on a case, as plain values (areas by code), so its
     audit row can say what changed: take one before the action and `changes` after it."""
 
+    nodes = area_tree(session).nodes
+
     def code(area_id: int | None) -> str | None:
-        area = session.get(Area, area_id) if area_id is not None else None
-        return area.code if area is not None else None
+        node = nodes.get(area_id) if area_id is not None else None
+        return node.code if node is not None else None
 
     def moment(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
@@ -132,16 +144,13 @@ def note(session: AnySession, case: Case, *, actor: User, text: str, now: dateti
 
 
 def assignable_staff(session: AnySession, case: Case) -> list[User]:
-    """Active handlers whose area covers the case's area (its village up to the county)."""
-    area = session.get(Area, case.area_id)
-    assert area is not None
-    candidates = session.scalars(
-        select(User)
-        .join(Area, User.area_id == Area.id)
-        .where(User.active, User.role.in_(AREA_HANDLERS))
-        .order_by(Area.code.desc(), User.name)
-    )
-    return [user for user in candidates if user.area and area.code.startswith(user.area.prefix)]
+    """Active handlers whose area covers the case's area (its village up to the county), the
+    nearest first: one query on the case's own chain of areas, whatever the number of staff."""
+    chain = [node.id for node in area_tree(session).chain(case.area_id)]
+    people = session.scalars(
+        select(User).where(User.area_id.in_(chain), User.active, User.role.in_(AREA_HANDLERS))
+    ).all()
+    return sorted(people, key=lambda user: (chain.index(user.area_id or 0), user.name))
 
 
 def assign(
@@ -163,26 +172,39 @@ def assign(
     return event
 
 
-def transfer_areas(session: AnySession, actor: User, case: Case) -> list[Area]:
-    """Areas inside the actor's own area that the case may move to (not where it is)."""
-    prefix = area_prefix(session, actor)
-    query = select(Area).where(Area.id != case.area_id, Area.valid_to.is_(None))
+def transfer_areas(session: AnySession, actor: User, case: Case) -> list[AreaNode]:
+    """Areas inside the actor's own area that the case may move to (not where it is).
+
+    Near the case, so the list stays short at a province's size: the areas of the case's
+    county, and the other counties (a case moved there is then placed by their staff).
+    """
+    tree = area_tree(session)
+    chain = tree.chain(case.area_id)
+    county = next((n for n in chain if n.level == AreaLevel.COUNTY), chain[-1] if chain else None)
+    if county is None:
+        return []
+    near = set(tree.subtree_ids(county.id) | _siblings(tree, county))
     if actor.role != Role.ADMIN:
-        if prefix is None:
+        if actor.area_id is None:
             return []
-        query = query.where(Area.code.startswith(prefix))
-    return list(session.scalars(query.order_by(Area.code)))
+        near &= tree.subtree_ids(actor.area_id)
+    near.discard(case.area_id)
+    nodes = (tree.nodes[i] for i in near)
+    return sorted((n for n in nodes if n.current), key=lambda n: n.code)
+
+
+def _siblings(tree: AreaTree, node: AreaNode) -> frozenset[int]:
+    return frozenset(tree.children.get(node.parent_id, ()))
 
 
 def transfer(
-    session: AnySession, case: Case, *, actor: User, area: Area, reason: str, now: datetime
+    session: AnySession, case: Case, *, actor: User, area: AreaNode, reason: str, now: datetime
 ) -> CaseEvent:
     """Move the case to another area inside the actor's own; its assignee is cleared."""
     _move(case, Action.TRANSFER, actor)
     if area not in transfer_areas(session, actor, case):
         raise ActionRefused("area_out_of_scope")
-    before = session.get(Area, case.area_id)
-    assert before is not None
+    before = area_tree(session).nodes[case.area_id]
     event = append_event(
         session,
         case,
