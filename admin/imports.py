@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from portal.jobs.queue import QUEUE_IMPORTS, after_commit
 from portal.models import ImportRun, Role
 from portal.models.submission import FormSubmission
 from portal.services.calendar_admin import local_today
-from portal.services.survey_export import export_rows
+from portal.services.survey_export import export_batches
 from portal.services.survey_import import (
     APPLYING,
     CHECKED,
@@ -313,9 +314,10 @@ def _export_year() -> int:
     return year
 
 
-def _export(year: int) -> list[list[str]]:
-    rows = export_rows(
+def _export(year: int) -> Iterator[list[str]]:
+    """The rows as the download sends them, each batch's audit committed before its rows."""
+    for batch in export_batches(
         db.session, current_user, year, now=datetime.now(UTC), ip_address=request.remote_addr
-    )
-    db.session.commit()
-    return rows
+    ):
+        db.session.commit()
+        yield from batch

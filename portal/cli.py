@@ -83,8 +83,10 @@ def jobs_scheduler(interval: int, once: bool) -> None:
 def register_commands(app: Flask) -> None:
     from portal.i18n_cli import register as register_translations
     from portal.sla_cli import sla_cli
+    from portal.summaries_cli import summaries_cli
 
     for group in (data_cli, demo_cli, jobs_cli):
         app.cli.add_command(group)
     register_translations(app)
     app.cli.add_command(sla_cli)
+    app.cli.add_command(summaries_cli)
