@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.models import Delivery, Plan, PlanItem, PlanPart, PlanStatus, User
 from portal.models.base import AnySession
@@ -53,6 +53,7 @@ def delivery_of(session: AnySession, resident_id: int, delivery_id: int) -> Deli
         .join(PlanItem, Delivery.plan_item_id == PlanItem.id)
         .join(Plan, PlanItem.plan_id == Plan.id)
         .where(Delivery.id == delivery_id, Plan.resident_id == resident_id)
+        .options(contains_eager(Delivery.plan_item))
     )
 
 

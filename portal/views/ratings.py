@@ -20,6 +20,7 @@ from portal.forms import MaxChars, PlainText, strip_text
 from portal.i18n import current_locale
 from portal.models import Delivery, Plan, Rating, Resident, Satisfaction
 from portal.models.submission import FormSubmission
+from portal.services.catalogue import catalogue
 from portal.services.labels import SATISFACTION
 from portal.services.plans import current_plan, delivery_of
 from portal.services.ratings import (
@@ -153,7 +154,7 @@ def rate_delivery(delivery_id: int) -> ResponseReturnValue:
         abort(404)
     subject = _(
         "%(item)s, delivered on %(day)s",
-        item=delivery.plan_item.need_item.name(current_locale()),
+        item=catalogue(db.session).name(delivery.plan_item.need_item_id, current_locale()),
         day=delivery.delivered_on.isoformat(),
     )
     existing = delivery_rating(db.session, resident.id, delivery.id)
