@@ -16,12 +16,13 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp
+from admin.area_picker import area_choices, chosen_area
 from admin.audit import record_list
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.forms import BaseForm, whole_number
+from portal.forms import BaseForm
 from portal.i18n import current_locale
-from portal.models import CaseStatus, CaseType, Role, User
+from portal.models import CaseStatus, CaseType, User
 from portal.services import queue as case_queue
 from portal.services.area_tree import AreaTree, area_tree
 from portal.services.labels import CASE_STATUSES, CASE_TYPES
@@ -64,50 +65,13 @@ def _filter_form(tree: AreaTree, user: User, locale: str) -> QueueFilterForm:
     form.deadline.choices = [every] + [
         SelectChoice(key, label) for key, label in DEADLINE_LABELS.items()
     ]
-    form.area.choices = _area_choices(tree, user, _chosen_area(form, tree, user), locale)
+    form.area.choices = area_choices(tree, user, chosen_area(form.area.data, tree, user), locale)
     form.assignee.choices = [SelectChoice("", _("Anyone"))] + [
         SelectChoice(key, label) for key, label in ASSIGNEE_LABELS.items()
     ]
     if not form.status.data:
         form.status.data = case_queue.OPEN
     return form
-
-
-def _scope_root(user: User) -> int | None:
-    """The area at the top of the user's scope (None for administrators: every area)."""
-    return None if user.role == Role.ADMIN else user.area_id
-
-
-def _chosen_area(form: QueueFilterForm, tree: AreaTree, user: User) -> int | None:
-    """The area filter's value if it names an area inside the user's scope."""
-    area_id = whole_number(form.area.data or "")
-    if area_id is None or area_id not in tree.nodes:
-        return None
-    root = _scope_root(user)
-    return area_id if root is None or area_id in tree.subtree_ids(root) else None
-
-
-def _area_choices(
-    tree: AreaTree, user: User, chosen: int | None, locale: str
-) -> dict[str, list[SelectChoice]]:
-    """One level at a time: the way down from the user's area to the chosen one (to go back
-    up), then the chosen area's own children. A province has ~6,000 areas; the list has tens."""
-    root = _scope_root(user)
-    path = list(reversed(tree.chain(chosen))) if chosen is not None else []
-    if root is not None:
-        path = path[[n.id for n in path].index(root) + 1 :] if chosen is not None else []
-    top = [SelectChoice("", _("All")), *(SelectChoice(str(n.id), n.name(locale)) for n in path)]
-    groups = {"": top}
-    parent = chosen if chosen is not None else root
-    children = tree.child_nodes(parent)
-    if children:
-        label = (
-            _("In %(area)s", area=tree.nodes[parent].name(locale))
-            if parent is not None
-            else _("Areas")
-        )
-        groups[label] = [SelectChoice(str(n.id), n.name(locale)) for n in children]
-    return groups
 
 
 def _filters(form: QueueFilterForm, tree: AreaTree, user: User) -> case_queue.Filters:
@@ -117,7 +81,7 @@ def _filters(form: QueueFilterForm, tree: AreaTree, user: User) -> case_queue.Fi
         if form.status.data in case_queue.STATUS_FILTERS
         else case_queue.OPEN,
         deadline=form.deadline.data or "",
-        area_id=_chosen_area(form, tree, user),
+        area_id=chosen_area(form.area.data, tree, user),
         assignee=form.assignee.data or "",
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,22 +21,20 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from admin import bp
+from admin.area_picker import area_choices, chosen_area
 from admin.audit import record_list, record_read
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm, strip_text, whole_number
 from portal.i18n import current_locale
-from portal.models import Area, Resident, Role, User
-from portal.services.access import areas_for, residents_for
+from portal.models import Resident, Role, User
+from portal.services.access import residents_for
+from portal.services.area_tree import area_tree
 from portal.services.calendar_admin import local_today
 from portal.services.guardians import guardians_of
 from portal.services.labels import CATEGORIES
-from portal.services.surveys import (
-    SURVEY_READERS,
-    SurveyState,
-    resident_list,
-    year_survey,
-)
+from portal.services.resident_list import COUNT_CAP, resident_list
+from portal.services.surveys import SURVEY_READERS, SurveyState, year_survey
 
 SURVEY_STATES = {
     SurveyState.DONE: _l("Visit recorded this year"),
@@ -83,40 +82,44 @@ def residents() -> ResponseReturnValue:
     """The residents in scope, searchable and filtered by area and this year's visit, 50 a page."""
     today = local_today(datetime.now(UTC))
     locale = current_locale()
-    areas = list(db.session.scalars(areas_for(db.session, current_user).order_by(Area.code)))
+    tree = area_tree(db.session)
     form = ResidentFilterForm(request.args)
-    form.area.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(str(a.id), f"{a.name(locale)} ({a.code})") for a in areas
-    ]
+    area_id = chosen_area(form.area.data, tree, current_user)
+    form.area.choices = area_choices(tree, current_user, area_id, locale)
     form.survey.choices = [SelectChoice("", _("All"))] + [
         SelectChoice(state.value, label) for state, label in SURVEY_STATES.items()
     ]
-    area_id = _int_or_none(form.area.data)
-    options: dict[str, Any] = {
-        "search": (form.q.data or "")[:100],
-        "area": next((a for a in areas if a.id == area_id), None),
-        "state": _state(form.survey.data),
-    }
-    requested = _int_or_none(request.args.get("page")) or 1
-    found = resident_list(db.session, current_user, today, page=requested, **options)
-    page = found.page
+    search = (form.q.data or "")[:100]
+    state = _state(form.survey.data)
+    after = request.args.get("after")
+    found = resident_list(
+        db.session, current_user, today, search=search, area_id=area_id, state=state, after=after
+    )
     filters = {
-        "search": options["search"],
-        "area_id": options["area"].id if options["area"] else None,
-        "survey": options["state"].value if options["state"] else None,
-        "page": page,
+        "search": search,
+        "area_id": area_id,
+        "survey": state.value if state else None,
+        "after": after,
     }
-    record_list("resident_list.view", filters, shown=len(found.rows))
+    rows = found.rows
+    record_list("resident_list.view", filters, shown=len(rows))
     db.session.commit()
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template(
         "admin/residents.html",
         title=_("Residents"),
         form=form,
         found=found,
         year=today.year,
-        previous_url=url_for("admin.residents", **args, page=page - 1) if page > 1 else None,
-        next_url=url_for("admin.residents", **args, page=page + 1) if page < found.pages else None,
+        more_than=found.total > COUNT_CAP,
+        cap_text=format_number(COUNT_CAP),
+        area_names={
+            r.resident.area_id: tree.nodes[r.resident.area_id].name(locale) for r in found.rows
+        },
+        first_url=url_for("admin.residents", **args) if after else None,
+        next_url=url_for("admin.residents", **args, after=found.next_cursor)
+        if found.next_cursor
+        else None,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import select
 
 from portal.models import (
     Area,
@@ -27,7 +27,6 @@ from portal.models import (
     User,
 )
 from portal.models.base import AnySession
-from portal.services.access import visible_resident_ids
 
 #: Who may record a survey or an in-person confirmation (administrators always may).
 SURVEY_ROLES = (Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_STAFF)
@@ -87,14 +86,6 @@ class SaveResult:
     created: bool
     changed: bool
     unconfirmed: bool  # a confirmation was dropped because the record changed
-
-
-@dataclass(frozen=True)
-class ResidentRow:
-    resident: Resident
-    area: Area
-    surveyed: bool
-    confirmed: bool
 
 
 class NotConfirmableError(Exception):
@@ -307,79 +298,3 @@ def _audit(
         data=data,
         created_at=now,
     )
-
-
-@dataclass(frozen=True)
-class ResidentPage:
-    rows: list[ResidentRow]
-    total: int
-    page: int
-    pages: int
-
-
-def resident_list(
-    session: AnySession,
-    user: User,
-    today: date,
-    *,
-    search: str = "",
-    area: Area | None = None,
-    state: SurveyState | None = None,
-    page: int = 1,
-) -> ResidentPage:
-    """One page of the residents in `user`'s scope, by name, with this year's survey state.
-
-    `search` is a name (or part of one), or 4 digits: the end of the phone number or of the
-    masked ID or certificate number (full identifiers are never searched or shown). A page
-    past the end gives the last page.
-    """
-    query = _list_query(session, user, today, search, area, state)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    rows = session.execute(
-        query.order_by(Resident.name, Resident.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
-    found = [
-        ResidentRow(resident, row_area, record_id is not None, confirmed_at is not None)
-        for resident, row_area, record_id, confirmed_at in rows
-    ]
-    return ResidentPage(found, total, page, pages)
-
-
-def _list_query(
-    session: AnySession,
-    user: User,
-    today: date,
-    search: str,
-    area: Area | None,
-    state: SurveyState | None,
-) -> Select[Resident, Area, int, datetime | None]:
-    query = (
-        select(Resident, Area, NeedsRecord.id, NeedsRecord.confirmed_at)
-        .join(Area, Resident.area_id == Area.id)
-        .outerjoin(
-            NeedsRecord,
-            and_(NeedsRecord.resident_id == Resident.id, NeedsRecord.year == today.year),
-        )
-        .where(Resident.id.in_(visible_resident_ids(session, user, today)))
-    )
-    if area is not None:
-        query = query.where(Area.code.startswith(area.prefix))
-    if search.isdigit() and len(search) == 4:
-        query = query.where(
-            or_(
-                Resident.phone.endswith(search),
-                Resident.id_number_masked.endswith(search),
-                Resident.certificate_masked.contains(search, autoescape=True),
-            )
-        )
-    elif search:
-        query = query.where(Resident.name.contains(search, autoescape=True))
-    if state is SurveyState.DONE:
-        query = query.where(NeedsRecord.id.is_not(None))
-    elif state is SurveyState.NOT_DONE:
-        query = query.where(NeedsRecord.id.is_(None))
-    elif state is SurveyState.NOT_CONFIRMED:
-        query = query.where(NeedsRecord.id.is_not(None), NeedsRecord.confirmed_at.is_(None))
-    return query
