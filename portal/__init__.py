@@ -34,11 +34,13 @@ def _load_config(app: Flask, config: BaseConfig | dict[str, Any] | None) -> None
 def register_extensions(app: Flask) -> None:
     from portal import (
         auth,
+        compression,
         i18n,
         proxy,
         reference_cache,
         security_headers,
         sqlite,  # noqa: F401  (connection settings)
+        static_files,
     )
     from portal.clients import messaging
     from portal.extensions import csrf, db, limiter, migrate
@@ -47,6 +49,8 @@ def register_extensions(app: Flask) -> None:
 
     proxy.init_app(app)
     security_headers.init_app(app)
+    compression.init_app(app)
+    static_files.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["PROJECT_ROOT"] / "migrations"))
     csrf.init_app(app)

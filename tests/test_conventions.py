@@ -40,8 +40,12 @@ URL_RULE = re.compile(r"^(/|(/([a-z0-9]+(-[a-z0-9]+)*|<(int|uuid):[a-z_]+>))+/?)
 OPEN311_RULE = re.compile(r"^/open311/v2/[a-z]+(/<[a-z_]+>)?\.json$")
 
 
+#: Files served under names browsers and the static route fix, not pages (public by nature).
+FILE_ENDPOINTS = {"static", "favicon"}
+
+
 def _rules(app):
-    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint not in FILE_ENDPOINTS]
 
 
 def test_every_admin_route_is_for_staff_only(app):
