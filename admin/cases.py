@@ -103,15 +103,13 @@ def queue() -> ResponseReturnValue:
     filters = _filters(form, tree, current_user)
     after = request.args.get("after")
     page = case_queue.queue_page(db.session, current_user, filters, now, after=after)
-    record_list("case_list.view", asdict(filters), shown=len(page.cases))
-    db.session.commit()
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("admin.queue", **args, after=page.next_cursor) if page.next_cursor else None
     state_links = {
         state: url_for("admin.queue", **{**args, "deadline": state})
         for state in case_queue.DEADLINE_STATES
     }
-    return render_template(
+    html = render_template(
         "admin/queue.html",
         title=_("Cases"),
         form=form,
@@ -127,3 +125,7 @@ def queue() -> ResponseReturnValue:
         cap_text=format_number(case_queue.COUNT_CAP),
         count_texts={state: count_text(n) for state, n in page.by_deadline.items()},
     )
+    # The audit row last: a commit expires every loaded row, and the page would reload each.
+    record_list("case_list.view", asdict(filters), shown=len(page.cases))
+    db.session.commit()
+    return html

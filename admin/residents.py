@@ -102,10 +102,8 @@ def residents() -> ResponseReturnValue:
         "after": after,
     }
     rows = found.rows
-    record_list("resident_list.view", filters, shown=len(rows))
-    db.session.commit()
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
-    return render_template(
+    html = render_template(
         "admin/residents.html",
         title=_("Residents"),
         form=form,
@@ -121,6 +119,10 @@ def residents() -> ResponseReturnValue:
         if found.next_cursor
         else None,
     )
+    # The audit row last: a commit expires every loaded row, and the page would reload each.
+    record_list("resident_list.view", filters, shown=len(rows))
+    db.session.commit()
+    return html
 
 
 @bp.get("/residents/<int:resident_id>")
