@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.area import Area
@@ -38,6 +38,8 @@ class Resident(IdMixin, CreatedMixin, Base):
         CheckConstraint(
             "disability_level IS NULL OR disability_level BETWEEN 1 AND 4", name="level_range"
         ),
+        # The staff list: residents by name, paged by keyset on (name, id).
+        Index("ix_resident_name_id", "name", "id"),
     )
 
     name: Mapped[str] = mapped_column(String(100))
