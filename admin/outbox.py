@@ -81,8 +81,10 @@ def outbox() -> ResponseReturnValue:
     ).all()
     # Receipts that matched no message belong to no area: only administrators see them.
     strays = unmatched(db.session, now=datetime.now(UTC)) if current_user.role == Role.ADMIN else []
-    record_list("outbox.view", {}, shown=len(messages) + len(strays))
-    db.session.commit()
-    return render_template(
+    html = render_template(
         "admin/outbox.html", title=_("Outbox"), messages=messages, reason=reason, strays=strays
     )
+    # The audit row last: a commit expires every loaded row, and the page would reload each.
+    record_list("outbox.view", {}, shown=len(messages) + len(strays))
+    db.session.commit()
+    return html

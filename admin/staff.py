@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from admin import bp
+from admin.area_picker import area_choices, chosen_area
 from portal.auth import hash_password, roles_required
 from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
@@ -24,6 +25,7 @@ from portal.i18n import current_locale
 from portal.models import STAFF_ROLES, Area, Institution, Role, User
 from portal.services import staff_accounts as accounts
 from portal.services import two_factor
+from portal.services.area_tree import area_tree
 from portal.services.labels import ACCOUNT_ROLES
 from portal.services.phones import PhoneError, validate_phone
 
@@ -161,15 +163,12 @@ def _staff_or_404(user_id: int) -> User:
 def staff() -> ResponseReturnValue:
     """Every staff account, filtered by role and area, 50 to a page."""
     locale = current_locale()
-    areas = _areas()
+    tree = area_tree(db.session)
     form = StaffFilterForm(request.args)
     form.role.choices = [SelectChoice("", _("All"))] + _role_choices()
-    form.area.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(str(a.id), f"{a.name(locale)} ({a.code})") for a in areas
-    ]
-    area_id = _int_or_none(form.area.data)
-    area = next((a for a in areas if a.id == area_id), None)
-    query = accounts.staff_list(_role(form.role.data), area)
+    area_id = chosen_area(form.area.data, tree, current_user)
+    form.area.choices = area_choices(tree, current_user, area_id, locale)
+    query = accounts.staff_list(db.session, _role(form.role.data), area_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(_int_or_none(request.args.get("page")) or 1, 1), pages)

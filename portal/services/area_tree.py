@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import InstrumentedAttribute
@@ -100,7 +101,7 @@ def _load(session: AnySession) -> AreaTree:
 
 
 def in_subtree(
-    session: AnySession, column: ColumnElement[int] | InstrumentedAttribute[int], area_id: int
+    session: AnySession, column: ColumnElement[Any] | InstrumentedAttribute[Any], area_id: int
 ) -> ColumnElement[bool]:
     """`column` (an area id column) inside the area's subtree: no filter when that is every area."""
     tree = area_tree(session)

@@ -12,10 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, case, func, select
 
-from portal.models import Area, Delivery, Institution, Rating, Role, Satisfaction, User
+from portal.models import Delivery, Institution, Rating, Role, Satisfaction, User
 from portal.models.base import AnySession
 from portal.models.supervision import SupervisionItem
-from portal.services.access import area_prefix
+from portal.services.area_tree import in_subtree
 
 #: The points a fully precise institution scores.
 FULL_SCORE = 2
@@ -50,10 +50,9 @@ def institutions_for(session: AnySession, user: User) -> Select[Institution]:
     query = select(Institution).order_by(Institution.name_zh, Institution.id)
     if user.role == Role.ADMIN:
         return query
-    prefix = area_prefix(session, user)
-    if prefix is None:
+    if user.area_id is None:
         return query.where(Institution.id.is_(None))
-    return query.join(Area, Institution.area_id == Area.id).where(Area.code.startswith(prefix))
+    return query.where(in_subtree(session, Institution.area_id, user.area_id))
 
 
 def summaries(session: AnySession, user: User) -> list[InstitutionSummary]:

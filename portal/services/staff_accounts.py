@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select
 from portal.models import STAFF_ROLES, Area, AreaLevel, AuditEvent, Institution, Role, User
 from portal.models.base import AnySession
 from portal.services import two_factor
+from portal.services.area_tree import in_subtree
 
 #: Roles whose scope is an area, and the levels their area may be.
 AREA_LEVELS: dict[Role, frozenset[AreaLevel]] = {
@@ -232,13 +233,11 @@ def reset_second_factor(session: AnySession, user: User, *, actor: Actor, now: d
     _audit(session, actor, "staff.reset_two_factor", user, {"had_secret": had}, now)
 
 
-def staff_list(role: Role | None, area: Area | None) -> Select[User]:
+def staff_list(session: AnySession, role: Role | None, area_id: int | None) -> Select[User]:
     """Staff accounts, filtered by role and by area subtree (through the account's area)."""
     query = select(User).where(User.role.in_(STAFF_ROLES))
     if role is not None:
         query = query.where(User.role == role)
-    if area is not None:
-        query = query.where(
-            User.area_id.in_(select(Area.id).where(Area.code.startswith(area.prefix)))
-        )
+    if area_id is not None:
+        query = query.where(in_subtree(session, User.area_id, area_id))
     return query

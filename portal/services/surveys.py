@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.models import (
-    Area,
     AuditEvent,
     BasicStatusRecord,
     NeedItem,
@@ -27,6 +26,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import AnySession
+from portal.services.area_tree import area_tree
 
 #: Who may record a survey or an in-person confirmation (administrators always may).
 SURVEY_ROLES = (Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_STAFF)
@@ -127,14 +127,14 @@ def status_items(session: AnySession) -> dict[str, NeedItem]:
 def visitors(session: AnySession, resident: Resident, user: User) -> list[User]:
     """Who may be named as the visitor: active recorders whose area holds the resident's area,
     and `user` (the default) whatever their area."""
-    code = resident.area.code
-    candidates = session.scalars(
-        select(User)
-        .join(Area, User.area_id == Area.id)
-        .where(User.active, User.role.in_(SURVEY_ROLES))
-        .order_by(User.name, User.id)
+    chain = [node.id for node in area_tree(session).chain(resident.area_id)]
+    found = list(
+        session.scalars(
+            select(User)
+            .where(User.area_id.in_(chain), User.active, User.role.in_(SURVEY_ROLES))
+            .order_by(User.name, User.id)
+        )
     )
-    found = [u for u in candidates if u.area is not None and code.startswith(u.area.prefix)]
     if all(u.id != user.id for u in found):
         found.insert(0, user)
     return found
