@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from portal.models import Area, Case, CaseEvent, EventKind, Resident, User
 from portal.models.base import AnySession
@@ -27,6 +31,70 @@ def area_above(session: AnySession, area: Area, steps: int = 1) -> Area:
             break
         area = parent
     return area
+
+
+def chains_above(
+    session: AnySession, area_ids: Iterable[int], steps: int
+) -> dict[int, list[tuple[int, str]]]:
+    """For each area, (id, code) of the area and of up to `steps` areas above it, the area
+    first, in one query: `chain[min(k, len(chain) - 1)]` is `area_above(area, k)`."""
+    ids = sorted(set(area_ids))
+    if not ids:
+        return {}
+    levels = [aliased(Area) for _ in range(steps + 1)]
+    query = select(*[column for area in levels for column in (area.id, area.code)])
+    query = query.select_from(levels[0])
+    for child, parent in zip(levels, levels[1:], strict=False):
+        query = query.outerjoin(parent, parent.id == child.parent_id)
+    chains: dict[int, list[tuple[int, str]]] = {}
+    for row in session.execute(query.where(levels[0].id.in_(ids))):
+        values: tuple[Any, ...] = tuple(row)
+        chain: list[tuple[int, str]] = []
+        for index in range(0, len(values), 2):
+            if values[index] is None:
+                break
+            chain.append((values[index], values[index + 1]))
+        chains[chain[0][0]] = chain
+    return chains
+
+
+def escalation_event(
+    case: Case,
+    *,
+    to_area_id: int,
+    to_area_code: str,
+    reason: str,
+    now: datetime,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """A system escalation of `case` to the area given (the sweep's, many at a time): the case
+    moves up a level; the event's columns are returned for the caller to insert with others."""
+    workflow.check(workflow.Action.ESCALATE, workflow.SYSTEM, case.status)
+    case.escalation_level += 1
+    case.escalated_to_area_id = to_area_id
+    return event_columns(
+        case,
+        EventKind.ESCALATED,
+        now,
+        public=True,
+        data={"reason": reason, "to_area": to_area_code, **data},
+    )
+
+
+def event_columns(
+    case: Case, kind: EventKind, now: datetime, *, public: bool, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The columns of a system event on `case` (what `append_event` writes, unflushed)."""
+    return {
+        "case_id": case.id,
+        "kind": kind,
+        "actor_id": None,
+        "on_behalf_of_id": None,
+        "public": public,
+        "body": None,
+        "data": data,
+        "created_at": now,
+    }
 
 
 def escalate(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -59,19 +60,26 @@ def running_clocks(case: Case) -> list[Clock]:
 
 def marks_due(clock: Clock, counting: Counting) -> list[tuple[str, datetime]]:
     """(level, when) for the clock's warning and two escalations, in order."""
-    second = compute_due(
-        clock.due_at,
+    second = _second_escalation_at(clock.due_at, counting)
+    return [
+        (WARNING, warn_at(clock.started_at, clock.due_at)),
+        (ESCALATED_1, clock.due_at),
+        (ESCALATED_2, max(second, clock.due_at)),
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _second_escalation_at(due_at: datetime, counting: Counting) -> datetime:
+    # Remembered: deadlines end at close of business, so a sweep's cases share a few of them
+    # (a 17:30 burst, one), and the sweep asks again when it reschedules.
+    return compute_due(
+        due_at,
         SECOND_ESCALATION_WORKING_DAYS,
         Unit.WORKING_DAYS,
         counting.calendar,
         tz=counting.zone,
         close_of_business=counting.closing,
     ).due_at
-    return [
-        (WARNING, warn_at(clock.started_at, clock.due_at)),
-        (ESCALATED_1, clock.due_at),
-        (ESCALATED_2, max(second, clock.due_at)),
-    ]
 
 
 def auto_close_at(case: Case, zone: ZoneInfo) -> datetime | None:
@@ -98,6 +106,20 @@ def next_check(case: Case, written: set[tuple[str, str]], counting: Counting) ->
 def written_marks(session: AnySession, case: Case) -> set[tuple[str, str]]:
     rows = session.execute(select(SlaMark.clock, SlaMark.level).where(SlaMark.case_id == case.id))
     return {(clock, level) for clock, level in rows}
+
+
+def written_marks_of(session: AnySession, case_ids: list[int]) -> dict[int, set[tuple[str, str]]]:
+    """`written_marks` of many cases in one query; every id gets a set, empty or not."""
+    found: dict[int, set[tuple[str, str]]] = {case_id: set() for case_id in case_ids}
+    if case_ids:
+        rows = session.execute(
+            select(SlaMark.case_id, SlaMark.clock, SlaMark.level).where(
+                SlaMark.case_id.in_(case_ids)
+            )
+        )
+        for case_id, clock, level in rows:
+            found[case_id].add((clock, level))
+    return found
 
 
 def reschedule(

@@ -7,13 +7,16 @@ business on a working day of the calendar) instead of the resident's quiet hours
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 
+from portal.jobs.queue import QUEUE_NOTIFY, after_commit_batched
 from portal.models import Area, Case, MessageChannel, Notification, Role, User
 from portal.models.base import AnySession
+from portal.services.bulk_rows import insert_rows
 from portal.services.notifications import queue_message
 from portal.services.sla import Counting
 
@@ -77,16 +80,97 @@ def notify_staff(
     return [
         queue_message(
             session,
-            dedupe_key=f"{dedupe_key}:user{user.id}",
-            user_id=user.id,
-            case_id=case.id,
-            channel=MessageChannel.SMS,
-            to_phone=user.phone,
-            template=template,
-            params=params,
-            language=user.language,
-            send_after=send_after,
-            created_at=now,
+            **staff_message(
+                user,
+                template=template,
+                params=params,
+                dedupe_key=dedupe_key,
+                case_id=case.id,
+                now=now,
+                send_after=send_after,
+            ),
         )
         for user in users
     ]
+
+
+def staff_message(
+    user: User,
+    *,
+    template: str,
+    params: dict[str, Any],
+    dedupe_key: str,
+    case_id: int,
+    now: datetime,
+    send_after: datetime | None,
+) -> dict[str, Any]:
+    """The columns of one SMS to `user` about a case."""
+    return {
+        "dedupe_key": f"{dedupe_key}:user{user.id}",
+        "user_id": user.id,
+        "case_id": case_id,
+        "channel": MessageChannel.SMS,
+        "to_phone": user.phone,
+        "template": template,
+        "params": params,
+        "language": user.language,
+        "send_after": send_after,
+        "created_at": now,
+    }
+
+
+def queue_staff_messages(session: AnySession, rows: list[dict[str, Any]]) -> None:
+    """Insert the messages `rows` (`staff_message`) in one statement, deliver after commit."""
+    from portal.jobs.deliver import deliver_many  # the job module imports notifications
+
+    for notification_id in insert_rows(session, Notification, rows):
+        after_commit_batched(session, QUEUE_NOTIFY, deliver_many, notification_id)
+
+
+@dataclass
+class StaffDirectory:
+    """The staff a batch of cases may need to tell, loaded in one query (`load_staff`)."""
+
+    by_id: dict[int, User]
+    by_area: dict[int, list[User]]
+
+    def handlers_of(self, case: Case) -> list[User]:
+        """As `handlers_of`: the active assignee, or else the area's handlers."""
+        if case.assignee_id is not None and case.assignee_id in self.by_id:
+            return [self.by_id[case.assignee_id]]
+        return self.of_area(case.area_id, AREA_HANDLERS)
+
+    def escalation_contacts(self, area_id: int) -> list[User]:
+        return self.of_area(area_id, ESCALATION_ROLES)
+
+    def of_area(self, area_id: int, roles: Iterable[Role]) -> list[User]:
+        wanted = set(roles)
+        return [user for user in self.by_area.get(area_id, []) if user.role in wanted]
+
+
+def load_staff(
+    session: AnySession, *, handled: Iterable[Case] = (), escalated_to: Iterable[int] = ()
+) -> StaffDirectory:
+    """The active staff to tell about the `handled` cases' deadlines (their assignees and
+    their areas' handlers) and about escalations to the `escalated_to` areas, in one query."""
+    cases = list(handled)
+    assignees = {case.assignee_id for case in cases if case.assignee_id is not None}
+    handler_areas = {case.area_id for case in cases}
+    escalation_areas = set(escalated_to)
+    wanted: list[ColumnElement[bool]] = []
+    if assignees:
+        wanted.append(User.id.in_(sorted(assignees)))
+    if handler_areas:
+        wanted.append(User.area_id.in_(sorted(handler_areas)) & User.role.in_(AREA_HANDLERS))
+    if escalation_areas:
+        wanted.append(User.area_id.in_(sorted(escalation_areas)) & User.role.in_(ESCALATION_ROLES))
+    if not wanted:
+        return StaffDirectory({}, {})
+    users = session.scalars(select(User).where(or_(*wanted), User.active).order_by(User.id))
+    directory = StaffDirectory({}, {})
+    for user in users:
+        if user.id in assignees:
+            directory.by_id[user.id] = user
+        if user.area_id is not None:
+            directory.by_area.setdefault(user.area_id, []).append(user)
+    return directory

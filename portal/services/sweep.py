@@ -1,25 +1,39 @@
 """The SLA sweep: warnings at two thirds of the time, escalations at the deadline and 5 WD later.
 
-It reads only cases whose `next_sla_check_at` has come (an index), locks each one with
-`SKIP LOCKED` so sweeps running at once share the work, and writes each mark as a row that is
-unique per (case, clock, level) — the database, not the queue, makes every warning and every
+It reads only cases whose `next_sla_check_at` has come (an index), a batch at a time, locked
+with `SKIP LOCKED` so sweeps running at once share the work, and writes each mark as a row that
+is unique per (case, clock, level) — the database, not the queue, makes every warning and every
 escalation happen once. After downtime only the level due now acts; the levels it jumped over
 are written as superseded, so nobody gets a stale warning for a case already escalated.
+
+Every deadline ends at 17:30, so a day's escalations come due together: a batch is acted on
+as a set, in a fixed number of statements whatever its size — the marks in one insert that
+skips those another sweep wrote first (only cases whose every mark this sweep wrote are acted
+on), the staff and areas in one query each, the events in one insert, the cases in one update,
+the staff messages in one insert — and committed on its own, so a crash loses one batch at most
+and the next sweep finishes it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 
-from portal.models import Area, Case, CaseStatus, EventKind, SlaMark
+from portal.models import Case, CaseEvent, CaseStatus, EventKind, SlaMark
 from portal.models.base import AnySession
 from portal.services import workflow
-from portal.services.cases import append_event
-from portal.services.escalation import DEADLINE_PASSED, area_above, escalate
+from portal.services.bulk_rows import insert_new_rows, insert_rows, update_rows
+from portal.services.escalation import (
+    DEADLINE_PASSED,
+    chains_above,
+    escalation_event,
+    event_columns,
+)
 from portal.services.sla import Counting, local_text
 from portal.services.sla_clocks import (
     ESCALATED_1,
@@ -30,15 +44,33 @@ from portal.services.sla_clocks import (
     marks_due,
     reschedule,
     running_clocks,
-    written_marks,
+    written_marks_of,
 )
-from portal.services.staff_notices import handlers_of, notify_staff
+from portal.services.staff_notices import (
+    StaffDirectory,
+    load_staff,
+    queue_staff_messages,
+    staff_message,
+    working_hours_resume,
+)
 from portal.services.workflow import SYSTEM, Action
 
-BATCH = 500
+#: Cases per batch: one transaction, a fixed number of statements.
+BATCH = 1000
 #: How many levels above the case's own area each escalation goes.
 ESCALATION_STEPS = {ESCALATED_1: 1, ESCALATED_2: 2}
 REOPEN_WINDOW_ENDED = "reopen_window_ended"
+#: The columns a sweep may change on a case: every case of a batch is updated with all of them,
+#: so the batch is one UPDATE statement however its cases differ.
+SWEPT_COLUMNS = (
+    "status",
+    "closed_at",
+    "escalation_level",
+    "escalated_to_area_id",
+    "next_sla_check_at",
+    "current_due_at",
+    "current_warn_at",
+)
 
 
 @dataclass
@@ -48,26 +80,40 @@ class SweepResult:
     escalations: int = 0
     closed: int = 0
 
+    def add(self, other: SweepResult) -> None:
+        self.cases += other.cases
+        self.warnings += other.warnings
+        self.escalations += other.escalations
+        self.closed += other.closed
 
-class MarkTaken(Exception):
-    """Another sweep wrote this mark first; it acts on the case, this one leaves it."""
+
+@dataclass
+class Plan:
+    """What the sweep does to one case at `now`: its new marks, and the levels that act."""
+
+    case: Case
+    written: set[tuple[str, str]]
+    closes: bool = False
+    #: (clock, level, superseded) for each mark to write.
+    marks: list[tuple[Clock, str, bool]] = field(default_factory=list)
+    #: (clock, level) for each mark that acts: a warning or an escalation.
+    acts: list[tuple[Clock, str]] = field(default_factory=list)
 
 
 def sweep(session: AnySession, now: datetime, *, batch: int = BATCH) -> SweepResult:
     """Act on every case with a check due at `now`, `batch` cases per transaction.
 
     Each batch is locked with `FOR UPDATE SKIP LOCKED` (PostgreSQL), so sweeps running at once
-    take different cases; each case runs in a savepoint, so one that another sweep got to
-    first is rolled back alone.
+    take different cases; a case another sweep wrote a mark of first is left to that sweep.
     """
     counting = Counting.load(session)
     result = SweepResult()
     skipped: set[int] = set()
     while True:
         query = (
-            select(Case)
+            select(Case.__table__)
             # Only the next-check index: every service clears the check when a case leaves
-            # the swept statuses, and check_case clears a stray one (no clock is running).
+            # the swept statuses, and the sweep clears a stray one (no clock is running).
             .where(Case.next_sla_check_at <= now)
             .order_by(Case.next_sla_check_at, Case.id)
             .limit(batch)
@@ -75,12 +121,12 @@ def sweep(session: AnySession, now: datetime, *, batch: int = BATCH) -> SweepRes
         )
         if skipped:
             query = query.where(Case.id.not_in(skipped))
-        cases = list(session.scalars(query))
+        cases = [_unheld_case(row._mapping) for row in session.execute(query)]
         if not cases:
             session.commit()
             return result
         try:
-            done = _sweep_batch(session, cases, now, counting, skipped)
+            done = sweep_batch(session, cases, now, counting, skipped)
             session.commit()
         except OperationalError:
             # SQLite only: a writer that read before another sweep committed must start over
@@ -89,125 +135,218 @@ def sweep(session: AnySession, now: datetime, *, batch: int = BATCH) -> SweepRes
             if session.get_bind().dialect.name != "sqlite":
                 raise
             continue
-        result.cases += done.cases
-        result.warnings += done.warnings
-        result.escalations += done.escalations
-        result.closed += done.closed
+        result.add(done)
 
 
-def _sweep_batch(
+def _unheld_case(values: Mapping[Any, Any]) -> Case:
+    """A case made from its row's values outside the session, as the ORM's loader fills one:
+    the batch writes its cases back in one statement, so the session needs no copy to track,
+    flush at commit or grow with (and the constructor's per-attribute events cost more than the
+    sweep's own work)."""
+    case: Case = Case.__mapper__.class_manager.new_instance()
+    case.__dict__.update(values)
+    return case
+
+
+def sweep_batch(
     session: AnySession, cases: list[Case], now: datetime, counting: Counting, skipped: set[int]
 ) -> SweepResult:
-    done = SweepResult()
-    for case in cases:
-        try:
-            with session.begin_nested():
-                check_case(session, case, now, counting, done)
-        except MarkTaken:
-            skipped.add(case.id)
-            continue
-        done.cases += 1
+    """Act on `cases` as a set (see the module's docstring); the caller commits.
+
+    A case with a mark another sweep wrote first is added to `skipped` and left untouched.
+    """
+    written = written_marks_of(session, [case.id for case in cases])
+    plans = [plan_case(case, written[case.id], now, counting) for case in cases]
+    taken = _write_marks(session, plans, now)
+    skipped.update(taken)
+    plans = [plan for plan in plans if plan.case.id not in taken]
+    escalating = [plan.case.area_id for plan in plans for _, level in plan.acts if level != WARNING]
+    chains = chains_above(session, escalating, max(ESCALATION_STEPS.values()))
+    targets = {plan.case.id: _targets(plan, chains) for plan in plans}
+    warned = [plan.case for plan in plans if any(level == WARNING for _, level in plan.acts)]
+    staff = load_staff(
+        session,
+        handled=warned,
+        escalated_to={area_id for found in targets.values() for area_id, _ in found.values()},
+    )
+    done = SweepResult(cases=len(plans))
+    events: list[dict[str, Any]] = []
+    notices: list[Notice] = []
+    for plan in plans:
+        case = plan.case
+        if plan.closes:
+            events.append(_auto_close(case, now))
+            done.closed += 1
+        for clock, level in plan.acts:
+            if level == WARNING:
+                events.append(_warning(case, clock, now))
+                done.warnings += 1
+            else:
+                area_id, code = targets[case.id][level]
+                events.append(
+                    escalation_event(
+                        case,
+                        to_area_id=area_id,
+                        to_area_code=code,
+                        reason=DEADLINE_PASSED,
+                        now=now,
+                        data={
+                            "clock": clock.kind,
+                            "level": level,
+                            "due": clock.due_at.isoformat(),
+                        },
+                    )
+                )
+                done.escalations += 1
+            notices.append(Notice(len(events) - 1, case, clock, level, case.escalation_level))
+        plan.written.update((clock.name, level) for clock, level, _ in plan.marks)
+        reschedule(session, case, counting, plan.written)
+    event_ids = insert_rows(session, CaseEvent, events)
+    _update_cases(session, [plan.case for plan in plans])
+    _tell_staff(session, notices, event_ids, staff, targets, now, counting)
     return done
 
 
-def check_case(
-    session: AnySession, case: Case, now: datetime, counting: Counting, result: SweepResult
-) -> None:
-    """Write the marks `case` has reached, act on the current one per clock, reschedule.
+@dataclass(frozen=True)
+class Notice:
+    """A warning or an escalation to tell the staff about, once its event has an id."""
 
-    Raises MarkTaken when a mark already exists (a concurrent sweep): the caller rolls back.
-    """
+    event: int  # the event's index in the batch
+    case: Case
+    clock: Clock
+    level: str
+    escalation_level: int
+
+
+def _update_cases(session: AnySession, cases: list[Case]) -> None:
+    """Write the swept columns of `cases` in one statement: the same columns for every case,
+    whatever changed."""
+    rows = [
+        {"id": case.id, **{name: getattr(case, name) for name in SWEPT_COLUMNS}} for case in cases
+    ]
+    update_rows(session, Case, rows)
+
+
+def plan_case(case: Case, written: set[tuple[str, str]], now: datetime, counting: Counting) -> Plan:
+    """The marks `case` has reached at `now` and not written yet, and which of them act."""
+    plan = Plan(case, written)
     if case.status == CaseStatus.RESOLVED:
         closes = auto_close_at(case, counting.zone)
-        if closes is not None and closes <= now:
-            _auto_close(session, case, now)
-            result.closed += 1
-    written = written_marks(session, case)
+        plan.closes = closes is not None and closes <= now
+    # A resolved case has no running clock (nor, once closed, any other).
     for clock in running_clocks(case):
         reached = [level for level, at in marks_due(clock, counting) if at <= now]
         new = [level for level in reached if (clock.name, level) not in written]
         if not new:
             continue
         current = reached[-1]
-        _write_marks(session, case, clock, new, current, now)
-        written.update((clock.name, level) for level in new)
-        if current not in new:
-            continue
-        if current == WARNING:
-            _warn(session, case, clock, now, counting)
-            result.warnings += 1
-        else:
-            _escalate(session, case, clock, current, now, counting)
-            result.escalations += 1
-    reschedule(session, case, counting, written)
+        plan.marks += [(clock, level, level != current) for level in new]
+        if current in new:
+            plan.acts.append((clock, current))
+    return plan
 
 
-def _write_marks(
-    session: AnySession, case: Case, clock: Clock, levels: list[str], current: str, now: datetime
-) -> None:
-    session.add_all(
-        SlaMark(
-            case_id=case.id,
-            clock=clock.name,
-            level=level,
-            superseded=level != current,
-            created_at=now,
-        )
-        for level in levels
-    )
-    try:
-        session.flush()
-    except IntegrityError as error:
-        raise MarkTaken(case.id) from error
-
-
-def _warn(session: AnySession, case: Case, clock: Clock, now: datetime, counting: Counting) -> None:
-    workflow.check(Action.WARN, SYSTEM, case.status)
-    event = append_event(
+def _write_marks(session: AnySession, plans: list[Plan], now: datetime) -> set[int]:
+    """Insert every planned mark in one statement, skipping those that exist; the ids of the
+    cases with a mark another sweep wrote first (theirs: the marks written here are removed)."""
+    rows: list[dict[str, Any]] = [
+        {
+            "case_id": plan.case.id,
+            "clock": clock.name,
+            "level": level,
+            "superseded": superseded,
+            "created_at": now,
+        }
+        for plan in plans
+        for clock, level, superseded in plan.marks
+    ]
+    inserted = insert_new_rows(
         session,
+        SlaMark,
+        rows,
+        unique=("case_id", "clock", "level"),
+        returning=("id", "case_id", "clock", "level"),
+    )
+    mine = {(row.case_id, row.clock, row.level) for row in inserted}
+    taken: set[int] = {
+        row["case_id"] for row in rows if (row["case_id"], row["clock"], row["level"]) not in mine
+    }
+    ours = [row.id for row in inserted if row.case_id in taken]
+    if ours:
+        session.execute(delete(SlaMark).where(SlaMark.id.in_(ours)))
+    return taken
+
+
+def _targets(plan: Plan, chains: dict[int, list[tuple[int, str]]]) -> dict[str, tuple[int, str]]:
+    """(area id, code) each escalation level of `plan` goes to, from its area's chain."""
+    chain = chains.get(plan.case.area_id, [])
+    return {
+        level: chain[min(ESCALATION_STEPS[level], len(chain) - 1)]
+        for _, level in plan.acts
+        if level != WARNING
+    }
+
+
+def _warning(case: Case, clock: Clock, now: datetime) -> dict[str, Any]:
+    workflow.check(Action.WARN, SYSTEM, case.status)
+    return event_columns(
         case,
         EventKind.SLA_WARNING,
-        now=now,
+        now,
         public=False,
         data={"clock": clock.kind, "due": clock.due_at.isoformat()},
     )
-    notify_staff(
-        session,
-        handlers_of(session, case),
-        template="staff_sla_warning",
-        params={"reference": case.reference, "due": local_text(clock.due_at)},
-        dedupe_key=f"sla_warning:{event.id}",
-        case=case,
-        now=now,
-        counting=counting,
-    )
 
 
-def _escalate(
-    session: AnySession, case: Case, clock: Clock, level: str, now: datetime, counting: Counting
-) -> None:
-    home = session.get(Area, case.area_id)
-    assert home is not None
-    escalate(
-        session,
-        case,
-        actor=None,
-        reason=DEADLINE_PASSED,
-        now=now,
-        to_area=area_above(session, home, ESCALATION_STEPS[level]),
-        data={"clock": clock.kind, "level": level, "due": clock.due_at.isoformat()},
-        counting=counting,
-    )
-
-
-def _auto_close(session: AnySession, case: Case, now: datetime) -> None:
+def _auto_close(case: Case, now: datetime) -> dict[str, Any]:
     status = workflow.check(Action.AUTO_CLOSE, SYSTEM, case.status)
-    append_event(
-        session,
+    event = event_columns(
         case,
         EventKind.STATUS_CHANGED,
-        now=now,
+        now,
+        public=True,
         data={"from": case.status.value, "to": status.value, "reason": REOPEN_WINDOW_ENDED},
     )
     case.status = status
     case.closed_at = now
+    return event
+
+
+def _tell_staff(
+    session: AnySession,
+    notices: list[Notice],
+    event_ids: list[int],
+    staff: StaffDirectory,
+    targets: dict[int, dict[str, tuple[int, str]]],
+    now: datetime,
+    counting: Counting,
+) -> None:
+    """The handlers hear of a warning, the staff of the area above of an escalation."""
+    send_after = working_hours_resume(now, counting)
+    rows = []
+    for notice in notices:
+        case, event_id = notice.case, event_ids[notice.event]
+        if notice.level == WARNING:
+            users = staff.handlers_of(case)
+            template, key = "staff_sla_warning", f"sla_warning:{event_id}"
+            params: dict[str, Any] = {
+                "reference": case.reference,
+                "due": local_text(notice.clock.due_at),
+            }
+        else:
+            users = staff.escalation_contacts(targets[case.id][notice.level][0])
+            template, key = "staff_escalated", f"escalated:{event_id}"
+            params = {"reference": case.reference, "level": notice.escalation_level}
+        rows += [
+            staff_message(
+                user,
+                template=template,
+                params=params,
+                dedupe_key=key,
+                case_id=case.id,
+                now=now,
+                send_after=send_after,
+            )
+            for user in users
+        ]
+    queue_staff_messages(session, rows)
