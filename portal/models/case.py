@@ -73,7 +73,8 @@ class Case(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("ix_case_file_open_due", "status", "first_response_due_at"),
         Index("ix_case_file_next_sla_check_at", "next_sla_check_at"),
-        Index("ix_case_file_queue", "status", "current_due_at", "id"),
+        # The administrator's counts by deadline state, from the index alone.
+        Index("ix_case_file_queue", "status", "current_due_at", "current_warn_at", "id"),
         # The administrator's queue: the first page of open cases by deadline, read in order.
         Index(
             "ix_case_file_open_by_due",
@@ -82,12 +83,14 @@ class Case(IdMixin, CreatedMixin, Base):
             postgresql_where=OPEN_CASE,
             sqlite_where=OPEN_CASE,
         ),
-        # A scoped queue and its counts: the open cases of a set of areas.
+        # A scoped queue and its counts by deadline state (from the index alone): the open
+        # cases of a set of areas.
         Index(
             "ix_case_file_open_by_area",
             "area_id",
+            "status",
             "current_due_at",
-            "id",
+            "current_warn_at",
             postgresql_where=OPEN_CASE,
             sqlite_where=OPEN_CASE,
         ),

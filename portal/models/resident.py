@@ -40,6 +40,8 @@ class Resident(IdMixin, CreatedMixin, Base):
         ),
         # The staff list: residents by name, paged by keyset on (name, id).
         Index("ix_resident_name_id", "name", "id"),
+        # A scope's residents (and their count) from the index alone.
+        Index("ix_resident_area_id_id", "area_id", "id"),
     )
 
     name: Mapped[str] = mapped_column(String(100))
@@ -56,7 +58,7 @@ class Resident(IdMixin, CreatedMixin, Base):
     disability_category: Mapped[int]
     # Absent for ungraded or uncertified records (suspected cases, young children).
     disability_level: Mapped[int | None]
-    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from portal.models import (
     Area,
@@ -48,24 +48,29 @@ def guarded_resident_ids(user: User, today: date) -> Select[int]:
 
 def visible_resident_ids(session: AnySession, user: User, today: date) -> Select[int]:
     """A select of the ids of every resident `user` may see."""
-    query = select(Resident.id)
+    return select(Resident.id).where(resident_scope(session, user, today))
+
+
+def resident_scope(session: AnySession, user: User, today: date) -> ColumnElement[bool]:
+    """The condition on `Resident` rows that `user` may see (to filter a select of them
+    directly, without a subquery of ids)."""
     if user.role == Role.ADMIN:
-        return query
+        return true()
     if user.role == Role.RESIDENT:
-        return query.where(Resident.id == user.resident_id)
+        return Resident.id == user.resident_id
     if user.role == Role.GUARDIAN:
-        return query.where(Resident.id.in_(guarded_resident_ids(user, today)))
+        return Resident.id.in_(guarded_resident_ids(user, today))
     if user.role == Role.INSTITUTION:
         if user.institution_id is None:
-            return query.where(false())
-        return query.where(Resident.institution_id == user.institution_id)
+            return false()
+        return Resident.institution_id == user.institution_id
     if user.area_id is None:
-        return query.where(false())
-    return query.where(in_subtree(session, Resident.area_id, user.area_id))
+        return false()
+    return in_subtree(session, Resident.area_id, user.area_id)
 
 
 def residents_for(session: AnySession, user: User, today: date) -> Select[Resident]:
-    return select(Resident).where(Resident.id.in_(visible_resident_ids(session, user, today)))
+    return select(Resident).where(resident_scope(session, user, today))
 
 
 def cases_for(session: AnySession, user: User, today: date) -> Select[Case]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.models import Case, CaseStatus, CaseType, Resident, User
@@ -102,6 +102,26 @@ def filtered(
     return query
 
 
+def _count_parts(state: str, now: datetime) -> list[ColumnElement[bool]]:
+    """The state's filter as conditions an index can read as ranges (their counts add up):
+    "on track" is a deadline still ahead, or none; an OR of both would be read row by row."""
+    if state != ON_TRACK:
+        return [_deadline_filter(state, now)]
+    running = Case.status.in_(RUNNING)
+    return [
+        and_(
+            running,
+            Case.current_due_at >= now,
+            or_(Case.current_warn_at > now, Case.current_warn_at.is_(None)),
+        ),
+        and_(
+            running,
+            Case.current_due_at.is_(None),
+            or_(Case.current_warn_at > now, Case.current_warn_at.is_(None)),
+        ),
+    ]
+
+
 def encode_cursor(row: Case) -> str:
     due = row.current_due_at.isoformat() if row.current_due_at else ""
     return f"{due}~{row.id}"
@@ -131,8 +151,12 @@ def _after(cursor: str) -> ColumnElement[bool] | None:
 def capped_count(session: AnySession, query: Select[Case]) -> int:
     """How many rows `query` has, counting no further than COUNT_CAP + 1 (so the cost is
     bounded by the cap, not the table: "more than 10,000" is what a page needs to say)."""
+    return session.scalar(select(_capped(query))) or 0
+
+
+def _capped(query: Select[Case]) -> ScalarSelect[int]:
     limited = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
-    return session.scalar(select(func.count()).select_from(limited)) or 0
+    return select(func.count()).select_from(limited).scalar_subquery()
 
 
 def queue_page(
@@ -151,10 +175,11 @@ def queue_page(
     """
     query = filtered(session, user, filters, now)
     unstated = filtered(session, user, filters, now, deadline=False)
-    by_deadline = {
-        name: capped_count(session, unstated.where(_deadline_filter(name, now)))
-        for name in DEADLINE_STATES
-    }
+    parts = [(name, part) for name in DEADLINE_STATES for part in _count_parts(name, now)]
+    counts = session.execute(select(*(_capped(unstated.where(part)) for _, part in parts))).one()
+    by_deadline = dict.fromkeys(DEADLINE_STATES, 0)
+    for (name, _), count in zip(parts, counts, strict=True):
+        by_deadline[name] += count
     if filters.deadline in DEADLINE_STATES:
         total = by_deadline[filters.deadline]
     elif filters.status == OPEN:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 
 from portal.models import NeedsRecord, Resident, User
 from portal.models.base import AnySession
-from portal.services.access import visible_resident_ids
+from portal.services.access import resident_scope
 from portal.services.area_tree import in_subtree
 from portal.services.surveys import SurveyState
 
@@ -94,7 +94,7 @@ def _list_query(
             NeedsRecord,
             and_(NeedsRecord.resident_id == Resident.id, NeedsRecord.year == today.year),
         )
-        .where(Resident.id.in_(visible_resident_ids(session, user, today)))
+        .where(resident_scope(session, user, today))
     )
     if area_id is not None:
         query = query.where(in_subtree(session, Resident.area_id, area_id))
