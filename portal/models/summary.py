@@ -18,7 +18,9 @@ from portal.models.case import CaseType
 
 
 class CaseSummary(Base):
-    """The dashboard's counts for the cases of one area received in one local month, by type.
+    """The dashboard's counts for the cases of one area received in one local month, by type:
+    the cases filed at the area itself (`subtree` false), and at it or anywhere under it
+    (`subtree` true, summed from the rows below), so a page reads one row per group.
 
     Time-dependent counts (deadline passed, overdue) are as at `SummaryState.refreshed_at`.
     """
@@ -26,6 +28,7 @@ class CaseSummary(Base):
     __tablename__ = "case_summary"
 
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
+    subtree: Mapped[bool] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)  # first day of the local month
     type: Mapped[CaseType] = mapped_column(str_enum(CaseType, 16), primary_key=True)
     received: Mapped[int] = mapped_column(default=0)
@@ -40,11 +43,12 @@ class CaseSummary(Base):
 
 class ReplyTimeSummary(Base):
     """How many cases had their first reply after `tenths` tenths of an hour (rounded as
-    `summaries.reply_tenths` says), so medians can be taken over any group of rows."""
+    `summary_build.reply_tenths` says), so medians can be taken over any group of rows."""
 
     __tablename__ = "reply_time_summary"
 
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
+    subtree: Mapped[bool] = mapped_column(primary_key=True)  # as in CaseSummary
     month: Mapped[date] = mapped_column(primary_key=True)
     type: Mapped[CaseType] = mapped_column(str_enum(CaseType, 16), primary_key=True)
     tenths: Mapped[int] = mapped_column(primary_key=True)

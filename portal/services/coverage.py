@@ -12,10 +12,11 @@ in scope, as at the summaries' "as of" time: three queries, whatever the data.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -196,7 +197,20 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def eligible(target: CoverageTarget, person: Person, day: date) -> bool:
+class Rule(Protocol):
+    """What a coverage target's eligibility says (a `CoverageTarget`, or a plain copy)."""
+
+    @property
+    def categories(self) -> Collection[Any]: ...
+    @property
+    def levels(self) -> Collection[Any]: ...
+    @property
+    def min_age(self) -> int | None: ...
+    @property
+    def max_age(self) -> int | None: ...
+
+
+def eligible(target: Rule, person: Person, day: date) -> bool:
     """Whether the target counts the person: category, level and age on `day` all match."""
     if target.categories and person.category not in target.categories:
         return False

@@ -15,12 +15,12 @@ user's area subtree. In plain words:
 - **Satisfaction**: of the residents' ratings of these cases, the share "satisfied" or
   "basically satisfied", with the number of ratings.
 
-The figures are sums over the summary rows (``case_summary``: one per area, local month and
-type, counted by ``services.summary_build``) of the areas in scope, as at the summaries' "as
-of" time (``services.summaries``), so a page costs the same at 1 M cases as at 1 k. Rows map to
-the "by area" groups through the area tree held in memory (a CASE over each group's subtree
-ids). Medians do not add up, so reply times are kept as counts per rounded duration
-(``reply_time_summary``) and the middle value is taken here.
+The figures are sums over summary rows (``case_summary``: per area, local month and type,
+counted by ``services.summary_build``), as at the summaries' "as of" time
+(``services.summaries``). Each area also has rows for its whole subtree, so a group of "by
+area" reads its own subtree rows and the total reads the scope's: a page costs the same at 1 M
+cases as at 1 k. Medians do not add up, so reply times are kept as counts per rounded duration
+(``reply_time_summary``, with the same subtree rows) and the middle value is taken here.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
 from portal.models import Area, CaseStatus, CaseSummary, CaseType, ReplyTimeSummary, Satisfaction
 from portal.models.base import AnySession
 from portal.services import summaries  # noqa: F401 - registers the change marks
-from portal.services.area_tree import area_tree, in_subtree
+from portal.services.area_tree import area_tree
 
 #: Statuses whose cases can be overdue: open and not paused for the resident.
 RUNNING_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
@@ -163,17 +163,27 @@ def compute(
     everywhere), grouped three ways, read from the summaries.
 
     ``areas`` are the groups of "by area" (see ``child_areas``); ``area``, one of them, and
-    ``case_type`` narrow the cases down further. Seven queries, whatever the data.
+    ``case_type`` narrow the cases down further. Seven queries, each over one summary row per
+    group, month and type (the groups' subtree rows), whatever the data.
     """
-    s, r = CaseSummary, ReplyTimeSummary
-    case_key = area_key(session, s.area_id, areas)
-    rows: dict[str, list[Figures]] = {}
-    for name, key in (("area", case_key), ("type", s.type), ("month", s.month)):
-        query = select(key, *(func.coalesce(func.sum(getattr(s, n)), 0) for n in _COUNTS))
-        query = query.where(*_filters(session, s, period, scope_id, case_type, area))
+    s = CaseSummary
+    group_of = _groups(scope_id, areas, area)
+    base = [a.id for a in areas] if scope_id is None else [scope_id]
+    base = [area.id] if area is not None else base
+    sums = [func.coalesce(func.sum(getattr(s, n)), 0) for n in _COUNTS]
+    rows: dict[str, list[Figures]] = {"area": [], "type": [], "month": []}
+    for area_id, subtree, *numbers in session.execute(
+        select(s.area_id, s.subtree, *sums)
+        .where(*_where(s, period, case_type), _in_groups(s, group_of))
+        .group_by(s.area_id, s.subtree)
+    ):
+        key = group_of[(area_id, subtree)]
+        rows["area"].append(Figures(key, *(int(n) for n in numbers)))
+    for name, column in (("type", s.type), ("month", s.month)):
+        query = select(column, *sums).where(*_where(s, period, case_type), _subtrees(s, base))
         rows[name] = [
             Figures(_key(name, k), *(int(n) for n in numbers))
-            for k, *numbers in session.execute(query.group_by(key))
+            for k, *numbers in session.execute(query.group_by(column))
         ]
     dashboard = Dashboard(total=_roll_up(rows["month"], "total"))
     dashboard.by_area = _ordered(rows["area"], [a.prefix for a in areas], keep_empty=True)
@@ -181,36 +191,77 @@ def compute(
     dashboard.by_month = _ordered(
         rows["month"], [m.strftime("%Y-%m") for m in period.months], keep_empty=True
     )
-    where = _filters(session, r, period, scope_id, case_type, area)
-    reply_key = area_key(session, r.area_id, areas)
-    for name, key in (("area", reply_key), ("type", r.type), ("month", r.month)):
-        replies = select(key, r.tenths, func.sum(r.cases)).where(*where).group_by(key, r.tenths)
-        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for k, tenths, cases in session.execute(replies):
-            found[_key(name, k)].append((tenths, int(cases)))
-        for figures in dashboard.grouping(name):
-            figures.median_hours = median_of(found.get(figures.key, []))
-    total = session.execute(select(r.tenths, func.sum(r.cases)).where(*where).group_by(r.tenths))
-    dashboard.total.median_hours = median_of([(t, int(n)) for t, n in total])
+    _medians(session, dashboard, period, case_type, group_of, base)
     return dashboard
 
 
-def _filters(
-    session: AnySession,
-    model: Any,
-    period: Period,
-    scope_id: int | None,
-    case_type: CaseType | None,
-    area: Area | None,
-) -> list[ColumnElement[bool]]:
+def _groups(
+    scope_id: int | None, areas: Sequence[Area], area: Area | None
+) -> dict[tuple[int, bool], str]:
+    """(area id, subtree) of the summary rows each "by area" group reads → the group's key:
+    each group's subtree rows, and the cases filed at the scope itself as OTHER_AREA."""
+    chosen = [area] if area is not None else areas
+    groups = {(a.id, True): a.prefix for a in chosen}
+    if area is None and scope_id is not None and all(a.id != scope_id for a in areas):
+        groups[(scope_id, False)] = OTHER_AREA
+    return groups
+
+
+def _in_groups(model: Any, groups: dict[tuple[int, bool], str]) -> ColumnElement[bool]:
+    subtrees = [a for a, subtree in groups if subtree]
+    own = [a for a, subtree in groups if not subtree]
+    found = [_subtrees(model, subtrees)]
+    if own:
+        found.append(and_(model.subtree.is_(False), model.area_id.in_(own)))
+    return or_(*found)
+
+
+def _subtrees(model: Any, area_ids: list[int]) -> ColumnElement[bool]:
+    return and_(model.subtree.is_(True), model.area_id.in_(area_ids))
+
+
+def _where(model: Any, period: Period, case_type: CaseType | None) -> list[ColumnElement[bool]]:
     where = [model.month >= period.months[0], model.month <= period.months[-1]]
-    if scope_id is not None:
-        where.append(in_subtree(session, model.area_id, scope_id))
     if case_type is not None:
         where.append(model.type == case_type)
-    if area is not None:
-        where.append(in_subtree(session, model.area_id, area.id))
     return where
+
+
+def _medians(
+    session: AnySession,
+    dashboard: Dashboard,
+    period: Period,
+    case_type: CaseType | None,
+    group_of: dict[tuple[int, bool], str],
+    base: list[int],
+) -> None:
+    """Median hours to the first reply of every group and the total, from the reply counts."""
+    r = ReplyTimeSummary
+    found: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    by_area = (
+        select(r.area_id, r.subtree, r.tenths, func.sum(r.cases))
+        .where(*_where(r, period, case_type), _in_groups(r, group_of))
+        .group_by(r.area_id, r.subtree, r.tenths)
+    )
+    for area_id, subtree, tenths, cases in session.execute(by_area):
+        found[("area", group_of[(area_id, subtree)])].append((tenths, int(cases)))
+    for name, column in (("type", r.type), ("month", r.month)):
+        query = (
+            select(column, r.tenths, func.sum(r.cases))
+            .where(*_where(r, period, case_type), _subtrees(r, base))
+            .group_by(column, r.tenths)
+        )
+        for key, tenths, cases in session.execute(query):
+            found[(name, _key(name, key))].append((tenths, int(cases)))
+    total = (
+        select(r.tenths, func.sum(r.cases))
+        .where(*_where(r, period, case_type), _subtrees(r, base))
+        .group_by(r.tenths)
+    )
+    dashboard.total.median_hours = median_of([(t, int(n)) for t, n in session.execute(total)])
+    for name in GROUPINGS:
+        for figures in dashboard.grouping(name):
+            figures.median_hours = median_of(found.get((name, figures.key), []))
 
 
 def _key(grouping: str, value: Any) -> str:

@@ -60,6 +60,7 @@ from portal.models import (
 )
 from portal.models.base import AnySession, utcnow
 from portal.services import summary_build as build
+from portal.services.area_tree import area_tree
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def refresh(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
         build.build_cases(session, batch, now, zone)
         for year in (today.year - 1, today.year):
             build.build_coverage(session, batch, year)
+    build.roll_up(session, _parents(session), areas)
     if rounds:
         build.build_rounds(session, rounds)
     session.execute(delete(SummaryMark).where(SummaryMark.id <= top))
@@ -131,6 +133,7 @@ def rebuild(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
         build.build_cases(session, batch, now, zone)
         for year in range(today.year - COVERAGE_YEARS, today.year + 1):
             build.build_coverage(session, batch, year)
+    build.roll_up(session, _parents(session), area_ids)
     round_ids = list(session.scalars(select(SupervisionRound.id)))
     for batch in _batches(round_ids):
         build.build_rounds(session, batch)
@@ -149,6 +152,11 @@ def ask_rebuild(session: AnySession) -> None:
     """Have the next refresh rebuild everything (the administrator's button). Flushes."""
     session.add(SummaryMark(kind="all", ref_id=None))
     session.flush()
+
+
+def _parents(session: AnySession) -> dict[int, int | None]:
+    tree = area_tree(session)
+    return {node.id: node.parent_id for node in tree.nodes.values()}
 
 
 def _lock(session: AnySession) -> bool:

@@ -12,17 +12,20 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, literal, or_, select, union_all
 
 from portal.models import (
+    Area,
     Case,
     CaseStatus,
     CaseSummary,
     CoverageSummary,
     CoverageTarget,
     Delivery,
+    DisabilityCategory,
     NeedsAnswer,
     NeedsRecord,
     Plan,
@@ -46,13 +49,16 @@ QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
 
 
 def reply_tenths(hours: float) -> int:
-    """Hours to a first reply in tenths of an hour, rounded to 0.1 h under a day, to the hour
-    under ten days and to the day beyond: medians are exact to what the page shows (one
-    decimal) for the replies that matter, and a province's rows stay few."""
+    """Hours to a first reply in tenths of an hour, rounded to the half hour under a day, to
+    the hour under three days, to six hours under ten days and to the day beyond: about 150
+    values in all, so the reply counts of a county's month stay a few hundred rows, and a
+    median is exact to that rounding (replies a whole number of hours apart, exact)."""
     if hours < 24:
-        return round(hours * 10)
-    if hours < 240:
+        return round(hours * 2) * 5
+    if hours < 72:
         return round(hours) * 10
+    if hours < 240:
+        return round(hours / 6) * 60
     return round(hours / 24) * 240
 
 
@@ -80,10 +86,13 @@ def _month(moment: datetime, zone: ZoneInfo) -> date:
 def build_cases(
     session: AnySession, area_ids: Collection[int], now: datetime, zone: ZoneInfo
 ) -> None:
-    """The dashboard's rows of `area_ids`, every month, as at `now`."""
+    """The dashboard's rows of the cases filed at `area_ids`, every month, as at `now` (then
+    `roll_up` the areas and those above them)."""
     ids = sorted(area_ids)
-    session.execute(delete(CaseSummary).where(CaseSummary.area_id.in_(ids)))
-    session.execute(delete(ReplyTimeSummary).where(ReplyTimeSummary.area_id.in_(ids)))
+    for model in (CaseSummary, ReplyTimeSummary):
+        session.execute(
+            delete(model).where(model.area_id.in_(ids), model.subtree.is_(False))  # type: ignore[attr-defined]
+        )
     groups: dict[tuple[int, date, str], _Counts] = defaultdict(_Counts)
     rows = session.execute(
         select(
@@ -141,18 +150,82 @@ def _write_cases(session: AnySession, groups: dict[tuple[int, date, str], _Count
         *("overdue", "ratings", "satisfied"),
     )
     rows = [
-        {"area_id": a, "month": m, "type": t, **{n: int(getattr(c, n)) for n in names}}
+        {"area_id": a, "subtree": False, "month": m, "type": t}
+        | {n: int(getattr(c, n)) for n in names}
         for (a, m, t), c in groups.items()
     ]
-    if rows:
-        session.execute(insert(CaseSummary), rows)
+    _insert(session, CaseSummary, rows)
     replies = [
-        {"area_id": a, "month": m, "type": t, "tenths": tenths, "cases": cases}
+        {"area_id": a, "subtree": False, "month": m, "type": t, "tenths": tenths, "cases": cases}
         for (a, m, t), c in groups.items()
         for tenths, cases in c.tenths.items()
     ]
-    if replies:
-        session.execute(insert(ReplyTimeSummary), replies)
+    _insert(session, ReplyTimeSummary, replies)
+
+
+COUNT_COLUMNS = (
+    "received",
+    "answer_due",
+    "answered_in_time",
+    "resolve_due",
+    "resolved_in_time",
+    "overdue",
+    "ratings",
+    "satisfied",
+)
+
+
+def roll_up(session: AnySession, parents: dict[int, int | None], area_ids: Iterable[int]) -> None:
+    """The subtree rows of `area_ids` and of every area above them, deepest first: an area's
+    own rows plus its children's subtree rows, so each area costs the rows of its children.
+
+    `parents` maps every area to its parent (the area tree)."""
+    wanted: set[int] = set()
+    for area_id in area_ids:
+        current: int | None = area_id
+        while current is not None and current not in wanted:
+            wanted.add(current)
+            current = parents.get(current)
+    by_depth: dict[int, list[int]] = defaultdict(list)
+    for area_id in wanted:
+        depth, current = 0, parents.get(area_id)
+        while current is not None:
+            depth, current = depth + 1, parents.get(current)
+        by_depth[depth].append(area_id)
+    for depth in sorted(by_depth, reverse=True):
+        ids = sorted(by_depth[depth])
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            _roll_up(session, CaseSummary, chunk, (), COUNT_COLUMNS)
+            _roll_up(session, ReplyTimeSummary, chunk, ("tenths",), ("cases",))
+
+
+def _roll_up(
+    session: AnySession, model: Any, ids: list[int], keys: tuple[str, ...], sums: tuple[str, ...]
+) -> None:
+    session.execute(delete(model).where(model.area_id.in_(ids), model.subtree.is_(True)))
+    key_names = ("month", "type", *keys)
+    own = select(
+        model.area_id.label("area_id"), *(getattr(model, n) for n in (*key_names, *sums))
+    ).where(model.subtree.is_(False), model.area_id.in_(ids))
+    below = (
+        select(Area.parent_id.label("area_id"), *(getattr(model, n) for n in (*key_names, *sums)))
+        .join(Area, Area.id == model.area_id)
+        .where(model.subtree.is_(True), Area.parent_id.in_(ids))
+    )
+    rows = union_all(own, below).subquery()
+    grouped = [rows.c.area_id, *(rows.c[n] for n in key_names)]
+    session.execute(
+        insert(model).from_select(
+            ["area_id", "subtree", *key_names, *sums],
+            select(
+                rows.c.area_id,
+                literal(True),
+                *(rows.c[n] for n in key_names),
+                *(func.sum(rows.c[n]) for n in sums),
+            ).group_by(*grouped),
+        )
+    )
 
 
 def quarter_ends(year: int) -> list[date]:
@@ -196,9 +269,12 @@ def build_coverage(session: AnySession, area_ids: Collection[int], year: int) ->
     }
     in_batch = select(Resident.id).where(Resident.area_id.in_(ids))
     first = _first_deliveries(session, in_batch, year)
-    targets = list(session.scalars(select(CoverageTarget).where(CoverageTarget.active)))
+    by_category = _targets_by_category(session)
     coverage: dict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0, 0])
     for rid, person in people.items():
+        targets = by_category.get(person.category, ())
+        if not targets:
+            continue
         for end in ends:
             if not person.living_on(end):
                 continue
@@ -208,15 +284,49 @@ def build_coverage(session: AnySession, area_ids: Collection[int], year: int) ->
                     counts[0] += 1
                     delivered = first.get((rid, target.need_item_id))
                     counts[1] += delivered is not None and delivered <= end
-    if coverage:
-        session.execute(
-            insert(CoverageSummary),
-            [
-                {"area_id": a, "period_end": e, "target_id": t, "eligible": n, "covered": c}
-                for (a, e, t), (n, c) in coverage.items()
-            ],
-        )
+    _insert(
+        session,
+        CoverageSummary,
+        [
+            {"area_id": a, "period_end": e, "target_id": t, "eligible": n, "covered": c}
+            for (a, e, t), (n, c) in coverage.items()
+        ],
+    )
     _build_services(session, people, in_batch, first, year)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A coverage target's rule as plain values (read once per batch, checked per resident)."""
+
+    id: int
+    need_item_id: int
+    categories: frozenset[int]
+    levels: frozenset[int]
+    min_age: int | None
+    max_age: int | None
+
+
+def _targets_by_category(session: AnySession) -> dict[int, list[_Target]]:
+    """Active targets by the disability category they can count (every category for a target
+    that names none), so each resident is checked against their own category's targets only."""
+    targets = [
+        _Target(
+            t.id, t.need_item_id, frozenset(t.categories), frozenset(t.levels), t.min_age, t.max_age
+        )
+        for t in session.scalars(select(CoverageTarget).where(CoverageTarget.active))
+    ]
+    categories = {c for t in targets for c in t.categories} | set(DisabilityCategory)
+    return {
+        category: [t for t in targets if not t.categories or category in t.categories]
+        for category in categories
+    }
+
+
+def _insert(session: AnySession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Many rows in one executemany, through the table (the ORM's bulk path costs seconds)."""
+    if rows:
+        session.execute(insert(model.__table__), rows)
 
 
 def _first_deliveries(
@@ -282,15 +392,15 @@ def _build_services(
         for end in ends:
             if day <= end:
                 rows[(people[rid].area_id, end)][level_names[level]] += 1
-    if rows:
-        names = ("needs", "answered", "satisfied", "basic", "dissatisfied")
-        session.execute(
-            insert(ServiceSummary),
-            [
-                {"area_id": a, "period_end": e, **{n: counts[n] for n in names}}
-                for (a, e), counts in rows.items()
-            ],
-        )
+    names = ("needs", "answered", "satisfied", "basic", "dissatisfied")
+    _insert(
+        session,
+        ServiceSummary,
+        [
+            {"area_id": a, "period_end": e, **{n: counts[n] for n in names}}
+            for (a, e), counts in rows.items()
+        ],
+    )
 
 
 def build_rounds(session: AnySession, round_ids: Iterable[int]) -> None:
@@ -332,17 +442,18 @@ def build_rounds(session: AnySession, round_ids: Iterable[int]) -> None:
             counts["items_checked"] += 1
             counts["items_imprecise"] += bool(imprecise)
     names = ("samples", "checked", "falsified", "items_checked", "items_imprecise")
-    if rounds:
-        session.execute(
-            insert(SupervisionSummary),
-            [
-                {"round_id": rid, "area_id": a, "month": m, **{n: c[n] for n in names}}
-                for rid, (a, m, c) in rounds.items()
-            ],
-        )
+    _insert(
+        session,
+        SupervisionSummary,
+        [
+            {"round_id": rid, "area_id": a, "month": m, **{n: c[n] for n in names}}
+            for rid, (a, m, c) in rounds.items()
+        ],
+    )
     if by_institution:
-        session.execute(
-            insert(SupervisionInstitutionSummary),
+        _insert(
+            session,
+            SupervisionInstitutionSummary,
             [
                 {
                     "round_id": rid,
