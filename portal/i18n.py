@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
-from flask_babel import format_datetime, get_locale
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from portal.extensions import babel
@@ -32,10 +35,16 @@ def current_locale() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
+def localtime(moment: datetime) -> str:
+    """A moment as local time, "2026-12-24 17:30" (a fixed pattern in every language, so
+    strftime: Babel's formatter costs ~50 µs a call, and a queue page shows hundreds)."""
+    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
-    app.jinja_env.filters["localtime"] = lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm")
+    app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals.update(
         case_type_label=lambda value: labels.CASE_TYPES[str(value)],
         case_status_label=lambda value: labels.CASE_STATUSES[str(value)],
