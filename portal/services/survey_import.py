@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from portal.input_guard import control_characters
 from portal.models import (
@@ -36,6 +36,7 @@ from portal.models import (
 from portal.models.base import AnySession
 from portal.services import identifiers
 from portal.services.access import area_prefix, areas_for
+from portal.services.area_tree import in_subtree
 from portal.services.crypto import cipher
 from portal.services.phones import PhoneError, validate_phone
 
@@ -468,8 +469,9 @@ def finish_check(
 
 def runs_for(session: AnySession, user: User) -> Select[ImportRun]:
     """A select of the runs `user` may see: those uploaded inside their scope."""
-    query = select(ImportRun).join(Area, ImportRun.area_id == Area.id)
-    prefix = scope_prefix(session, user)
-    if prefix is not None:
-        query = query.where(Area.code.startswith(prefix))
+    query = select(ImportRun)
+    if user.role != Role.ADMIN:
+        if user.area_id is None:
+            return query.where(false())
+        query = query.where(in_subtree(session, ImportRun.area_id, user.area_id))
     return query.order_by(ImportRun.id.desc())
