@@ -11,7 +11,8 @@ whose next check is tomorrow. Four due cases in five have passed their resolutio
 the warning already written (one escalation each, paging the township's two officers); the
 fifth has reached two thirds of its time (one warning to its village worker). Delivery jobs are
 counted, not run (RQ runs them in production; inline they would time the console provider).
-Figures: seconds, cases/s and SQL statements per case for the sweep, then the idle sweep after.
+Figures: seconds, cases/s and SQL statements per case for the sweep, the CPU time it took here
+and in PostgreSQL (what a busy shared machine does not change), then the same sweep again.
 """
 
 from __future__ import annotations
@@ -157,6 +158,25 @@ class Statements:
             self.count += 1
 
 
+def _backend_cpu(backend: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends serving this database (same machine):
+    with the process's own CPU time, a figure that does not depend on what else runs."""
+    if backend != "postgresql":
+        return 0.0
+    pids = db.session.scalars(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    ).all()
+    db.session.commit()
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _count(model: Any, *where: Any) -> int:
     return len(db.session.scalars(select(model.id).where(*where)).all())
 
@@ -191,17 +211,23 @@ def main() -> None:
             statements = Statements()
             event.listen(db.engine, "before_cursor_execute", statements)
             options = {} if args.batch is None else {"batch": args.batch}
+            server_cpu = _backend_cpu(backend)
             statements.counting = True
-            started = time.perf_counter()
+            cpu, started = time.process_time(), time.perf_counter()
             result = sweep(db.session, now, **options)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             statements.counting = False
+            server_cpu = _backend_cpu(backend) - server_cpu
             print(  # noqa: T201
                 f"sweep: {result.cases} cases ({result.escalations} escalations, "
                 f"{result.warnings} warnings) in {elapsed:.2f} s, "
                 f"{result.cases / elapsed:.0f} cases/s, "
                 f"{statements.count / max(result.cases, 1):.2f} statements per case "
                 f"({statements.count} in all), {len(jobs)} delivery jobs queued"
+            )
+            print(  # noqa: T201
+                f"CPU: {cpu:.2f} s in this process, {server_cpu:.2f} s in its PostgreSQL "
+                f"backends; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
             )
             escalated = _count(CaseEvent, CaseEvent.kind == EventKind.ESCALATED)
             warned = _count(CaseEvent, CaseEvent.kind == EventKind.SLA_WARNING)

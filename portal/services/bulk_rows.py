@@ -16,15 +16,19 @@ missing keys, as an ORM insert would.
 from __future__ import annotations
 
 import enum
+import json
 import typing
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Row,
     Table,
+    Text,
     bindparam,
+    cast,
     func,
     insert,
     literal_column,
@@ -139,18 +143,19 @@ def _with_defaults(table: Table, rows: list[Values]) -> list[Values]:
 def _records(table: Table, rows: list[Values]) -> TableValuedAlias:
     """The rows as `json_populate_recordset(NULL::table, :rows)`: one JSON parameter, read by
     the server into records of the table's own row type."""
-    payload = [{key: _plain(value) for key, value in row.items()} for row in rows]
+    payload = json.dumps(rows, default=_json_value)
     row_type: Any = literal_column(f'NULL::"{table.name}"')
-    rows_param = bindparam("rows", payload, type_=postgresql.JSON())
+    rows_param = cast(bindparam("rows", payload, type_=Text()), JSON())
     names = [column.name for column in table.columns]
     return func.json_populate_recordset(row_type, rows_param).table_valued(*names)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
+def _json_value(value: Any) -> Any:
+    """What JSON cannot hold as it is (string enums it can): datetimes, other enums."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.isoformat()
-    return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not a column value")

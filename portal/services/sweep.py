@@ -60,6 +60,30 @@ BATCH = 1000
 #: How many levels above the case's own area each escalation goes.
 ESCALATION_STEPS = {ESCALATED_1: 1, ESCALATED_2: 2}
 REOPEN_WINDOW_ENDED = "reopen_window_ended"
+#: The columns the sweep reads (the clocks, the area, the handler, what it writes): a case of a
+#: batch holds these only, not its description and the rest.
+SWEPT_READS = (
+    "id",
+    "reference",
+    "status",
+    "area_id",
+    "assignee_id",
+    "created_at",
+    "clock_started_at",
+    "first_response_due_at",
+    "first_responded_at",
+    "reply_requested_at",
+    "reply_due_at",
+    "resolve_due_at",
+    "reopen_count",
+    "resolved_at",
+    "closed_at",
+    "escalation_level",
+    "escalated_to_area_id",
+    "next_sla_check_at",
+    "current_due_at",
+    "current_warn_at",
+)
 #: The columns a sweep may change on a case: every case of a batch is updated with all of them,
 #: so the batch is one UPDATE statement however its cases differ.
 SWEPT_COLUMNS = (
@@ -111,7 +135,7 @@ def sweep(session: AnySession, now: datetime, *, batch: int = BATCH) -> SweepRes
     skipped: set[int] = set()
     while True:
         query = (
-            select(Case.__table__)
+            select(*[Case.__table__.c[name] for name in SWEPT_READS])
             # Only the next-check index: every service clears the check when a case leaves
             # the swept statuses, and the sweep clears a stray one (no clock is running).
             .where(Case.next_sla_check_at <= now)
