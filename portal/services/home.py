@@ -1,19 +1,26 @@
-"""What a resident's home page shows, most important first."""
+"""What a resident's home page shows, most important first.
+
+The page is the one every resident opens, so it is kept lean: three statements, built once at
+import (only the resident's id is bound per request), reading only the columns the page shows
+into small dataclasses instead of whole ORM rows.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import BindParameter, Integer, and_, bindparam, or_, select
 
 from portal.models import (
     OPEN_STATUSES,
     Case,
     CaseStatus,
+    CaseType,
     Delivery,
     ItemStatus,
+    MessageChannel,
     Notification,
     NotificationStatus,
     Plan,
@@ -27,11 +34,18 @@ from portal.models.base import AnySession
 LATEST_MESSAGES = 3
 
 
+@dataclass(frozen=True)
+class PlanHeader:
+    id: int
+    year: int
+    status: PlanStatus
+
+
 @dataclass
 class PlanLine:
     """This year's plan in one line."""
 
-    plan: Plan
+    plan: PlanHeader
     items: int
     delivered: int
     not_delivered: int
@@ -39,22 +53,40 @@ class PlanLine:
 
 @dataclass(frozen=True)
 class DeliveryToRate:
-    """A service delivered and not rated yet: what the page names, no ORM row behind it."""
+    """A service delivered and not rated yet."""
 
     id: int
     delivered_on: date
     need_item_id: int
 
 
+@dataclass(frozen=True)
+class CaseLine:
+    id: int
+    reference: str
+    type: CaseType
+    status: CaseStatus
+    resolve_due_at: datetime | None
+    calendar_unknown: bool
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    channel: MessageChannel
+    created_at: datetime
+    language: str
+    body: str | None
+
+
 @dataclass
 class HomeSummary:
-    plan_to_agree: Plan | None = None
+    plan_to_agree: PlanHeader | None = None
     deliveries_to_rate: list[DeliveryToRate] = field(default_factory=list)
-    waiting_cases: list[Case] = field(default_factory=list)  # staff asked the resident something
-    resolved_cases: list[Case] = field(default_factory=list)  # to confirm or reopen
-    open_cases: list[Case] = field(default_factory=list)
+    waiting_cases: list[CaseLine] = field(default_factory=list)  # staff asked the resident
+    resolved_cases: list[CaseLine] = field(default_factory=list)  # to confirm or reopen
+    open_cases: list[CaseLine] = field(default_factory=list)
     plan_line: PlanLine | None = None
-    messages: list[Notification] = field(default_factory=list)
+    messages: list[MessageLine] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
@@ -66,6 +98,64 @@ class HomeSummary:
         )
 
 
+_RESIDENT: BindParameter[int] = bindparam("resident_id", type_=Integer)
+
+#: Each row a plan item with, when it has one, a delivery not rated yet: every item of the
+#: current plan (to count them), and items of older plans only where a delivery waits.
+_PLANS = (
+    select(
+        Plan.id,
+        Plan.year,
+        Plan.status,
+        Plan.is_current,
+        PlanItem.id,
+        PlanItem.status,
+        PlanItem.need_item_id,
+        Delivery.id,
+        Delivery.delivered_on,
+    )
+    .outerjoin(PlanItem, PlanItem.plan_id == Plan.id)
+    .outerjoin(
+        Delivery,
+        and_(
+            Delivery.plan_item_id == PlanItem.id,
+            Delivery.id.not_in(
+                select(Rating.delivery_id).where(
+                    Rating.resident_id == _RESIDENT, Rating.delivery_id.is_not(None)
+                )
+            ),
+        ),
+    )
+    .where(Plan.resident_id == _RESIDENT, or_(Plan.is_current.is_(True), Delivery.id.is_not(None)))
+)
+
+_CASES = (
+    select(
+        Case.id,
+        Case.reference,
+        Case.type,
+        Case.status,
+        Case.resolve_due_at,
+        Case.calendar_unknown,
+    )
+    .where(
+        Case.resident_id == _RESIDENT,
+        Case.status.in_([*OPEN_STATUSES, CaseStatus.RESOLVED]),
+    )
+    .order_by(Case.created_at.desc(), Case.id.desc())
+)
+
+_MESSAGES = (
+    select(Notification.channel, Notification.created_at, Notification.language, Notification.body)
+    .where(
+        Notification.resident_id == _RESIDENT,
+        Notification.status.in_([NotificationStatus.SENT, NotificationStatus.DELIVERED]),
+    )
+    .order_by(Notification.created_at.desc(), Notification.id.desc())
+    .limit(LATEST_MESSAGES)
+)
+
+
 def home_summary(session: AnySession, resident: Resident) -> HomeSummary:
     """Everything the home page needs about `resident`, in three queries.
 
@@ -74,69 +164,29 @@ def home_summary(session: AnySession, resident: Resident) -> HomeSummary:
     database: catalogue names come from the per-process catalogue (`need_item_name`).
     """
     summary = HomeSummary()
-    _add_plans(session, resident, summary)
-    cases = list(
-        session.scalars(
-            select(Case)
-            .where(
-                Case.resident_id == resident.id,
-                Case.status.in_([*OPEN_STATUSES, CaseStatus.RESOLVED]),
-            )
-            .order_by(Case.created_at.desc(), Case.id.desc())
-        )
-    )
+    ids = {"resident_id": resident.id}
+    _add_plans(session, ids, summary)
+    cases = [CaseLine(*row) for row in session.execute(_CASES, ids)]
     summary.waiting_cases = [c for c in cases if c.status == CaseStatus.WAITING]
     summary.resolved_cases = [c for c in cases if c.status == CaseStatus.RESOLVED]
     summary.open_cases = [c for c in cases if c.status in OPEN_STATUSES]
-    summary.messages = list(
-        session.scalars(
-            select(Notification)
-            .where(
-                Notification.resident_id == resident.id,
-                Notification.status.in_([NotificationStatus.SENT, NotificationStatus.DELIVERED]),
-            )
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(LATEST_MESSAGES)
-        )
-    )
+    summary.messages = [MessageLine(*row) for row in session.execute(_MESSAGES, ids)]
     return summary
 
 
-def _add_plans(session: AnySession, resident: Resident, summary: HomeSummary) -> None:
-    """The plan line and the deliveries to rate, from one query over the resident's plans.
-
-    Each row is a plan item with, when it has one, a delivery not rated yet: every item of the
-    current plan (to count them), and the items of older plans only where a delivery waits.
-    """
-    rated = select(Rating.delivery_id).where(
-        Rating.resident_id == resident.id, Rating.delivery_id.is_not(None)
-    )
-    rows = session.execute(
-        select(
-            Plan,
-            PlanItem.id,
-            PlanItem.status,
-            PlanItem.need_item_id,
-            Delivery.id,
-            Delivery.delivered_on,
-        )
-        .outerjoin(PlanItem, PlanItem.plan_id == Plan.id)
-        .outerjoin(Delivery, and_(Delivery.plan_item_id == PlanItem.id, Delivery.id.not_in(rated)))
-        .where(
-            Plan.resident_id == resident.id,
-            or_(Plan.is_current.is_(True), Delivery.id.is_not(None)),
-        )
-    ).all()
-    current: Plan | None = None
+def _add_plans(session: AnySession, ids: dict[str, int], summary: HomeSummary) -> None:
+    """The plan line and the deliveries to rate, from the one query over the resident's plans."""
+    current: PlanHeader | None = None
     statuses: dict[int, ItemStatus] = {}
     to_rate: dict[int, DeliveryToRate] = {}
-    for plan, item_id, status, need_item_id, delivery_id, delivered_on in rows:
-        if plan.is_current:
-            current = plan
+    for row in session.execute(_PLANS, ids):
+        plan_id, year, plan_status, is_current, item_id, status, need_item_id, delivery, on = row
+        if is_current:
+            current = current or PlanHeader(plan_id, year, plan_status)
             if item_id is not None:
                 statuses[item_id] = status
-        if delivery_id is not None:
-            to_rate[delivery_id] = DeliveryToRate(delivery_id, delivered_on, need_item_id)
+        if delivery is not None:
+            to_rate[delivery] = DeliveryToRate(delivery, on, need_item_id)
     summary.deliveries_to_rate = sorted(
         to_rate.values(), key=lambda d: (d.delivered_on, d.id), reverse=True
     )
