@@ -55,6 +55,19 @@ class ReplyTimeSummary(Base):
     cases: Mapped[int] = mapped_column(default=0)
 
 
+class ReplyTimeTotalSummary(Base):
+    """`ReplyTimeSummary` over every type: what "by area", "by month" and the total read when
+    no type is chosen (a tenth of the rows)."""
+
+    __tablename__ = "reply_time_total_summary"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), primary_key=True)
+    subtree: Mapped[bool] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    tenths: Mapped[int] = mapped_column(primary_key=True)
+    cases: Mapped[int] = mapped_column(default=0)
+
+
 class CoverageSummary(Base):
     """Year-to-date coverage of one target among one area's residents, as at `period_end`
     (the last day of a quarter): residents eligible then, and how many of them had a delivery."""

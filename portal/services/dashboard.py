@@ -34,7 +34,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
-from portal.models import Area, CaseStatus, CaseSummary, CaseType, ReplyTimeSummary, Satisfaction
+from portal.models import (
+    Area,
+    CaseStatus,
+    CaseSummary,
+    CaseType,
+    ReplyTimeSummary,
+    ReplyTimeTotalSummary,
+    Satisfaction,
+)
 from portal.models.base import AnySession
 from portal.services import summaries  # noqa: F401 - registers the change marks
 from portal.services.area_tree import area_tree
@@ -222,7 +230,7 @@ def _subtrees(model: Any, area_ids: list[int]) -> ColumnElement[bool]:
 
 def _where(model: Any, period: Period, case_type: CaseType | None) -> list[ColumnElement[bool]]:
     where = [model.month >= period.months[0], model.month <= period.months[-1]]
-    if case_type is not None:
+    if case_type is not None:  # never asked of the rows over every type
         where.append(model.type == case_type)
     return where
 
@@ -235,8 +243,10 @@ def _medians(
     group_of: dict[tuple[int, bool], str],
     base: list[int],
 ) -> None:
-    """Median hours to the first reply of every group and the total, from the reply counts."""
-    r = ReplyTimeSummary
+    """Median hours to the first reply of every group and the total, from the reply counts:
+    those over every type unless a type is chosen or the grouping is by type."""
+    typed = ReplyTimeSummary
+    r: Any = typed if case_type is not None else ReplyTimeTotalSummary
     found: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     by_area = (
         select(r.area_id, r.subtree, r.tenths, func.sum(r.cases))
@@ -245,11 +255,11 @@ def _medians(
     )
     for area_id, subtree, tenths, cases in session.execute(by_area):
         found[("area", group_of[(area_id, subtree)])].append((tenths, int(cases)))
-    for name, column in (("type", r.type), ("month", r.month)):
+    for name, model, column in (("type", typed, typed.type), ("month", r, r.month)):
         query = (
-            select(column, r.tenths, func.sum(r.cases))
-            .where(*_where(r, period, case_type), _subtrees(r, base))
-            .group_by(column, r.tenths)
+            select(column, model.tenths, func.sum(model.cases))
+            .where(*_where(model, period, case_type), _subtrees(model, base))
+            .group_by(column, model.tenths)
         )
         for key, tenths, cases in session.execute(query):
             found[(name, _key(name, key))].append((tenths, int(cases)))

@@ -11,9 +11,10 @@ of scanning 5 M deliveries and 1 M cases on every view. The rows are kept curren
   touched (a resident's area and the areas of their cases), adds the areas whose cases passed a
   deadline since the last refresh (the dashboard's "overdue" and "due" counts move with the
   clock: found on the two indexes the queue and the SLA sweep already use), then rebuilds the
-  rows of those areas only (all months of their cases; this year's and last year's coverage)
-  and deletes the marks it read. Its cost is that of the areas changed, a few villages a minute,
-  not of the database: about the same at 1 M rows as at 1 k.
+  rows of those areas only (all months of their cases; this year's and last year's coverage),
+  rolls the dashboard's subtree rows up the areas' chains (each area from its children's rows),
+  and deletes the marks it read. Its cost is that of the areas changed and their chain, a few
+  villages a minute, not of the database.
 - **Rebuild** (`rebuild`: `flask summaries rebuild`, the dashboard's button, the first refresh
   of a fresh install, and once a day as a safety net for changes made outside the ORM, such as a
   bulk SQL update): every row again, area batch by area batch, in one transaction so pages keep
@@ -48,6 +49,7 @@ from portal.models import (
     PlanItem,
     Rating,
     ReplyTimeSummary,
+    ReplyTimeTotalSummary,
     Resident,
     ServiceSummary,
     SummaryMark,
@@ -60,6 +62,7 @@ from portal.models import (
 )
 from portal.models.base import AnySession, utcnow
 from portal.services import summary_build as build
+from portal.services import summary_coverage
 from portal.services.area_tree import area_tree
 
 log = logging.getLogger(__name__)
@@ -105,7 +108,7 @@ def refresh(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
     for batch in _batches(sorted(areas)):
         build.build_cases(session, batch, now, zone)
         for year in (today.year - 1, today.year):
-            build.build_coverage(session, batch, year)
+            summary_coverage.build_coverage(session, batch, year)
     build.roll_up(session, _parents(session), areas)
     if rounds:
         build.build_rounds(session, rounds)
@@ -121,6 +124,7 @@ def rebuild(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
     for model in (
         CaseSummary,
         ReplyTimeSummary,
+        ReplyTimeTotalSummary,
         CoverageSummary,
         ServiceSummary,
         SupervisionSummary,
@@ -132,7 +136,7 @@ def rebuild(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
     for batch in _batches(area_ids):
         build.build_cases(session, batch, now, zone)
         for year in range(today.year - COVERAGE_YEARS, today.year + 1):
-            build.build_coverage(session, batch, year)
+            summary_coverage.build_coverage(session, batch, year)
     build.roll_up(session, _parents(session), area_ids)
     round_ids = list(session.scalars(select(SupervisionRound.id)))
     for batch in _batches(round_ids):
