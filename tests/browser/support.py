@@ -688,8 +688,8 @@ PAGES = [
 PAGE_IDS = [p.name for p in PAGES]
 ERROR_STATE_PAGES = [p for p in PAGES if p.submit_empty]
 ROLES = ("anonymous", "resident", "guardian", "staff", "admin")
-#: GET routes that are not pages: static files and the load balancers' health check.
-NOT_PAGES = {"static", "health.healthz", "health.healthz_messages"}
+#: GET routes that are not pages: static files, the favicon and the load balancers' health check.
+NOT_PAGES = {"static", "favicon", "health.healthz", "health.healthz_messages"}
 #: Downloads, not pages: the dashboard's exports.
 NOT_PAGES |= {"admin.dashboard_csv", "admin.dashboard_xlsx"}
 #: Downloads, not pages: the survey import's templates and exports.

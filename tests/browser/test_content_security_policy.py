@@ -54,7 +54,7 @@ def watched(page: Page) -> list[str]:
 
     def on_console(message: ConsoleMessage) -> None:
         if message.location.get("url", "").endswith("/favicon.ico"):
-            return  # the browser asks for one by itself; the portal has none (a 404)
+            return  # the browser asks for one by itself (tests/test_static_files.py)
         if message.type in ("error", "warning"):
             problems.append(f"console {message.type}: {message.text} ({message.location})")
 
