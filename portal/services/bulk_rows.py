@@ -58,8 +58,11 @@ def insert_rows(session: AnySession, model: type[Base], rows: list[Values]) -> l
     table = table_of(model)
     rows = _with_defaults(table, rows)
     if not _is_postgresql(session):
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return [row.id for row in session.execute(statement, rows)]
+        # Multi-row inserts (SQLAlchemy's insertmanyvalues), RETURNING in no promised order:
+        # SQLite numbers the rows of one insert as it writes them, in order, under its write
+        # lock, so the sorted ids are the rows' ids in order. (Asking SQLAlchemy to sort
+        # them makes it insert one row per statement.)
+        return sorted(row.id for row in session.execute(insert(table).returning(table.c.id), rows))
     # Ids drawn first, in order, so each row's id is known without relying on RETURNING order.
     sequence = func.pg_get_serial_sequence(table.name, "id")
     ids = sorted(
