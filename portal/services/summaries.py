@@ -120,6 +120,7 @@ def refresh(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
 
 def rebuild(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
     """Every summary row again from the raw tables, as at `now`. Flushes."""
+    _lock(session, wait=True)
     top = session.scalar(select(func.max(SummaryMark.id))) or 0
     for model in (
         CaseSummary,
@@ -163,9 +164,14 @@ def _parents(session: AnySession) -> dict[int, int | None]:
     return {node.id: node.parent_id for node in tree.nodes.values()}
 
 
-def _lock(session: AnySession) -> bool:
+def _lock(session: AnySession, *, wait: bool = False) -> bool:
+    """One writer of the summaries at a time, until the transaction ends: a refresh skips its
+    turn while another runs, a rebuild waits for it."""
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite serialises writers itself
+    if wait:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        return True
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_KEY}))
 
 

@@ -79,7 +79,7 @@ def build_coverage(session: AnySession, area_ids: Collection[int], year: int) ->
     by_category = _targets_by_category(session)
     coverage: dict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0, 0])
     for rid, person in people.items():
-        targets = by_category.get(person.category, ())
+        targets = by_category.get(person.category) or by_category[0]
         if not targets:
             continue
         for end in ends:
@@ -124,10 +124,12 @@ def _targets_by_category(session: AnySession) -> dict[int, list[_Target]]:
         for t in session.scalars(select(CoverageTarget).where(CoverageTarget.active))
     ]
     categories = {c for t in targets for c in t.categories} | set(DisabilityCategory)
-    return {
+    found = {
         category: [t for t in targets if not t.categories or category in t.categories]
         for category in categories
     }
+    found[0] = [t for t in targets if not t.categories]  # any other category
+    return found
 
 
 def _first_deliveries(

@@ -332,3 +332,34 @@ def test_the_periodic_refresh_is_listed_with_the_other_sweeps():
 
     assert refresh_job in PERIODIC_JOBS
     assert summaries.REBUILD_EVERY == timedelta(hours=24)
+
+
+def test_exports_stream(client_request, county):
+    world, staff, _admin = county
+    open_case(create_resident(world["villages"][0]))
+    db.session.commit()
+    refresh_summaries()
+    as_staff(client_request, staff)
+    for path in ("/admin/dashboard/export-csv", "/admin/coverage/export-csv"):
+        response = client_request.client.get(path)
+        assert response.status_code == 200 and response.is_streamed, path
+        assert response.get_data().startswith(b"\xef\xbb\xbf")
+    response = client_request.client.get("/admin/dashboard/export-xlsx")
+    assert response.is_streamed and response.get_data()[:2] == b"PK"  # sent from a file
+
+
+def test_csv_rows_are_sent_in_chunks_as_they_come():
+    from admin.downloads import CHUNK, csv_chunks
+
+    produced = []
+
+    def rows():
+        for n in range(5000):
+            produced.append(n)
+            yield [n, "x" * 40]
+
+    chunks = csv_chunks(rows())
+    assert next(chunks) == b"\xef\xbb\xbf"
+    first = next(chunks)
+    assert CHUNK <= len(first) < 2 * CHUNK and len(produced) < 5000  # before the last row
+    assert sum(len(c) for c in chunks) > 0 and len(produced) == 5000
