@@ -19,7 +19,7 @@ import enum
 import json
 import typing
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -154,10 +154,12 @@ def _records(table: Table, rows: list[Values]) -> TableValuedAlias:
 
 
 def _json_value(value: Any) -> Any:
-    """What JSON cannot hold as it is (string enums it can): datetimes, other enums."""
+    """What JSON cannot hold as it is (string enums it can): dates and times, other enums."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
+        return value.isoformat()
+    if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
