@@ -197,38 +197,47 @@ def sweep_batch(
     events: list[dict[str, Any]] = []
     notices: list[Notice] = []
     for plan in plans:
-        case = plan.case
-        if plan.closes:
-            events.append(_auto_close(case, now))
-            done.closed += 1
-        for clock, level in plan.acts:
-            if level == WARNING:
-                events.append(_warning(case, clock, now))
-                done.warnings += 1
-            else:
-                area_id, code = targets[case.id][level]
-                events.append(
-                    escalation_event(
-                        case,
-                        to_area_id=area_id,
-                        to_area_code=code,
-                        reason=DEADLINE_PASSED,
-                        now=now,
-                        data={
-                            "clock": clock.kind,
-                            "level": level,
-                            "due": clock.due_at.isoformat(),
-                        },
-                    )
-                )
-                done.escalations += 1
-            notices.append(Notice(len(events) - 1, case, clock, level, case.escalation_level))
+        _act(plan, targets.get(plan.case.id, {}), now, events, notices, done)
         plan.written.update((clock.name, level) for clock, level, _ in plan.marks)
-        reschedule(session, case, counting, plan.written)
+        reschedule(session, plan.case, counting, plan.written)
     event_ids = insert_rows(session, CaseEvent, events)
     _update_cases(session, [plan.case for plan in plans])
     _tell_staff(session, notices, event_ids, staff, targets, now, counting)
     return done
+
+
+def _act(
+    plan: Plan,
+    targets: dict[str, tuple[int, str]],
+    now: datetime,
+    events: list[dict[str, Any]],
+    notices: list[Notice],
+    done: SweepResult,
+) -> None:
+    """Close, warn and escalate `plan`'s case in memory, adding its events and notices."""
+    case = plan.case
+    if plan.closes:
+        events.append(_auto_close(case, now))
+        done.closed += 1
+    for clock, level in plan.acts:
+        if level == WARNING:
+            events.append(_warning(case, clock, now))
+            done.warnings += 1
+        else:
+            area_id, code = targets[level]
+            data = {"clock": clock.kind, "level": level, "due": clock.due_at.isoformat()}
+            events.append(
+                escalation_event(
+                    case,
+                    to_area_id=area_id,
+                    to_area_code=code,
+                    reason=DEADLINE_PASSED,
+                    now=now,
+                    data=data,
+                )
+            )
+            done.escalations += 1
+        notices.append(Notice(len(events) - 1, case, clock, level, case.escalation_level))
 
 
 @dataclass(frozen=True)
