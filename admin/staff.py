@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
@@ -172,8 +173,12 @@ def staff() -> ResponseReturnValue:
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(_int_or_none(request.args.get("page")) or 1, 1), pages)
+    # Institutions joined to the page, areas named from the tree: no query per row.
     users = db.session.scalars(
-        query.order_by(User.name, User.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        query.options(joinedload(User.institution))
+        .order_by(User.name, User.id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
     ).all()
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -181,6 +186,7 @@ def staff() -> ResponseReturnValue:
         title=_("Staff accounts"),
         form=form,
         users=users,
+        areas=tree.nodes,
         total=total,
         page=page,
         pages=pages,
