@@ -120,14 +120,21 @@ def _extra_form() -> PlanItemForm:
     return form
 
 
-def _with_institutions(form: PlanItemForm) -> PlanItemForm:
+def _institution_choices() -> list[SelectChoice]:
+    """The active institutions, read once for every item form on the page."""
     locale = current_locale()
     institutions = db.session.scalars(
         select(Institution).where(Institution.active).order_by(Institution.id)
     )
-    form.institution.choices = [SelectChoice("", _("None"))] + [
+    return [SelectChoice("", _("None"))] + [
         SelectChoice(str(row.id), row.name(locale)) for row in institutions
     ]
+
+
+def _with_institutions(
+    form: PlanItemForm, choices: list[SelectChoice] | None = None
+) -> PlanItemForm:
+    form.institution.choices = list(choices if choices is not None else _institution_choices())
     return form
 
 
@@ -137,8 +144,9 @@ def _page(resident: Resident, status: int = 200, **forms: Any) -> ResponseReturn
     coverage = workflow.needs_coverage(db.session, plan) if plan else None
     role = current_user.role
     steps = workflow.allowed(role, plan.status) if plan else frozenset()
+    institutions = _institution_choices()
     page_forms: dict[str, Any] = {
-        "extra": _with_institutions(_extra_form()),
+        "extra": _with_institutions(_extra_form(), institutions),
         "development": DevelopmentForm(
             prefix="development", no_development_reason=plan.no_development_reason if plan else None
         ),
@@ -148,12 +156,8 @@ def _page(resident: Resident, status: int = 200, **forms: Any) -> ResponseReturn
         "returned": ReturnForm(prefix="return"),
     }
     for answer in coverage.unanswered if coverage else []:
-        page_forms[f"need-{answer.id}"] = _with_institutions(_need_form(answer.id))
+        page_forms[f"need-{answer.id}"] = _with_institutions(_need_form(answer.id), institutions)
     page_forms.update(forms)
-    record_read(
-        "plan.view", resident.id, "plan" if plan else "resident", plan.id if plan else resident.id
-    )
-    db.session.commit()
     can_start = role in EDITORS and (plan is None or PlanAction.REVISE in steps)
     html = render_template(
         "admin/plan.html",
@@ -173,6 +177,12 @@ def _page(resident: Resident, status: int = 200, **forms: Any) -> ResponseReturn
         versions=workflow.versions(db.session, resident.id),
         year=_now().astimezone(local_zone()).year,
     )
+    # The audit row after the page is drawn: a commit expires every loaded row (the resident,
+    # the plan and its items), and the template would read each one again.
+    record_read(
+        "plan.view", resident.id, "plan" if plan else "resident", plan.id if plan else resident.id
+    )
+    db.session.commit()
     return html, status
 
 
