@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,11 +105,12 @@ def refresh(session: AnySession, now: datetime, zone: ZoneInfo) -> Refreshed:
     areas = _areas_marked(session, marks) | _areas_past_deadline(session, state.refreshed_at, now)
     rounds = {ref for kind, ref in marks if kind == "round" and ref is not None}
     today = now.astimezone(zone).date()
+    months: set[date] = set()
     for batch in _batches(sorted(areas)):
-        build.build_cases(session, batch, now, zone)
+        months |= build.build_cases(session, batch, now, zone)
         for year in (today.year - 1, today.year):
             summary_coverage.build_coverage(session, batch, year)
-    build.roll_up(session, _parents(session), areas)
+    build.roll_up(session, _parents(session), areas, months)
     if rounds:
         build.build_rounds(session, rounds)
     session.execute(delete(SummaryMark).where(SummaryMark.id <= top))

@@ -72,10 +72,11 @@ def _month(moment: datetime, zone: ZoneInfo) -> date:
 
 def build_cases(
     session: AnySession, area_ids: Collection[int], now: datetime, zone: ZoneInfo
-) -> None:
+) -> set[date]:
     """The dashboard's rows of the cases filed at `area_ids`, every month, as at `now` (then
-    `roll_up` the areas and those above them)."""
+    `roll_up` the areas and those above them); returns the months whose rows changed."""
     ids = sorted(area_ids)
+    before = _own_rows(session, ids)
     for model in (CaseSummary, ReplyTimeSummary, ReplyTimeTotalSummary):
         session.execute(
             delete(model).where(model.area_id.in_(ids), model.subtree.is_(False))  # type: ignore[attr-defined]
@@ -129,6 +130,25 @@ def build_cases(
         c.ratings += 1
         c.satisfied += level in SATISFIED
     _write_cases(session, groups)
+    after = _own_rows(session, ids)
+    return {
+        month for month in before.keys() | after.keys() if before.get(month) != after.get(month)
+    }
+
+
+def _own_rows(session: AnySession, ids: list[int]) -> dict[date, set[tuple[Any, ...]]]:
+    """The areas' own dashboard and reply rows by month, to tell which months changed."""
+    found: dict[date, set[tuple[Any, ...]]] = defaultdict(set)
+    for model, columns in (
+        (CaseSummary, ("area_id", "type", *COUNT_COLUMNS)),
+        (ReplyTimeSummary, ("area_id", "type", "tenths", "cases")),
+    ):
+        query = select(model.month, *(getattr(model, c) for c in columns)).where(
+            model.area_id.in_(ids), model.subtree.is_(False)
+        )
+        for month, *values in session.execute(query):
+            found[month].add((model.__tablename__, *values))
+    return found
 
 
 def _write_cases(session: AnySession, groups: dict[tuple[int, date, str], _Counts]) -> None:
@@ -174,11 +194,19 @@ COUNT_COLUMNS = (
 )
 
 
-def roll_up(session: AnySession, parents: dict[int, int | None], area_ids: Iterable[int]) -> None:
+def roll_up(
+    session: AnySession,
+    parents: dict[int, int | None],
+    area_ids: Iterable[int],
+    months: Collection[date] | None = None,
+) -> None:
     """The subtree rows of `area_ids` and of every area above them, deepest first: an area's
-    own rows plus its children's subtree rows, so each area costs the rows of its children.
+    own rows plus its children's subtree rows, so each area costs the rows of its children;
+    only `months` when given (the months a refresh changed), else every month.
 
     `parents` maps every area to its parent (the area tree)."""
+    if months is not None and not months:
+        return
     wanted: set[int] = set()
     for area_id in area_ids:
         current: int | None = area_id
@@ -195,23 +223,34 @@ def roll_up(session: AnySession, parents: dict[int, int | None], area_ids: Itera
         ids = sorted(by_depth[depth])
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
-            _roll_up(session, CaseSummary, chunk, ("type",), COUNT_COLUMNS)
-            _roll_up(session, ReplyTimeSummary, chunk, ("type", "tenths"), ("cases",))
-            _roll_up(session, ReplyTimeTotalSummary, chunk, ("tenths",), ("cases",))
+            for model, keys, sums in (
+                (CaseSummary, ("type",), COUNT_COLUMNS),
+                (ReplyTimeSummary, ("type", "tenths"), ("cases",)),
+                (ReplyTimeTotalSummary, ("tenths",), ("cases",)),
+            ):
+                _roll_up(session, model, chunk, keys, sums, months)
 
 
 def _roll_up(
-    session: AnySession, model: Any, ids: list[int], keys: tuple[str, ...], sums: tuple[str, ...]
+    session: AnySession,
+    model: Any,
+    ids: list[int],
+    keys: tuple[str, ...],
+    sums: tuple[str, ...],
+    months: Collection[date] | None,
 ) -> None:
-    session.execute(delete(model).where(model.area_id.in_(ids), model.subtree.is_(True)))
+    in_months = [model.month.in_(sorted(months))] if months is not None else []
+    session.execute(
+        delete(model).where(model.area_id.in_(ids), model.subtree.is_(True), *in_months)
+    )
     key_names = ("month", *keys)
     own = select(
         model.area_id.label("area_id"), *(getattr(model, n) for n in (*key_names, *sums))
-    ).where(model.subtree.is_(False), model.area_id.in_(ids))
+    ).where(model.subtree.is_(False), model.area_id.in_(ids), *in_months)
     below = (
         select(Area.parent_id.label("area_id"), *(getattr(model, n) for n in (*key_names, *sums)))
         .join(Area, Area.id == model.area_id)
-        .where(model.subtree.is_(True), Area.parent_id.in_(ids))
+        .where(model.subtree.is_(True), Area.parent_id.in_(ids), *in_months)
     )
     rows = union_all(own, below).subquery()
     grouped = [rows.c.area_id, *(rows.c[n] for n in key_names)]
