@@ -508,6 +508,12 @@ def start() -> FakeTwilio:
     fake: FakeTwilio
 
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as Twilio does: a sender's connection serves request after request.
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: without this, Nagle holds the body until the
+        # client's delayed ACK (40 ms a request once the connection is kept).
+        disable_nagle_algorithm = True
+
         def log_message(self, *_: Any) -> None:
             pass
 

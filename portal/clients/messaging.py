@@ -89,6 +89,10 @@ class MessagingClient(ABC):
         stored text); without it (a sign-in code, never stored), `text` is read as it is.
         """
 
+    def warm_up(self) -> None:
+        """Load now what the first send would load (a worker, once, before it forks)."""
+        log.debug("%s: nothing to load before the first send", self.name)
+
     def find_sent(self, channel: str, to: str, body: str, since: datetime) -> list[Found]:
         """Messages (`sms`) with this body or calls (`voice`) to `to` made since `since`.
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time
 
+from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select, update
 
@@ -30,7 +31,7 @@ from portal.extensions import db
 from portal.jobs.send_one import Outcome, Outgoing, Sending, count_successes, send_one
 from portal.jobs.send_results import AMBIGUOUS, put_back, record_results
 from portal.models import Channel, Notification, NotificationStatus, Resident
-from portal.services.messages import IMMEDIATE, SECRET_PARAMS, redacted, render
+from portal.services.messages import IMMEDIATE, SAMPLE_PARAMS, SECRET_PARAMS, redacted, render
 from portal.services.notifications import quiet_hours_resume
 from portal.services.sla import local_zone
 
@@ -40,6 +41,16 @@ log = logging.getLogger(__name__)
 DEFAULT_QUIET_HOURS = (time(21, 0), time(8, 0))
 #: Provider calls in flight at once within one batch (each mostly waits on the network).
 SEND_THREADS = 8
+
+
+def prepare_worker() -> None:
+    """Load once, in a worker before it forks its work horses, what each horse's first batch
+    would otherwise load again: the provider's SDK, every language's catalogue and locale."""
+    messaging_client().warm_up()
+    for language in current_app.config["LANGUAGES"]:
+        for template, params in SAMPLE_PARAMS.items():
+            render(template, params, language, "sms")
+            render(template, params, language, "voice")
 
 
 def deliver(notification_id: int) -> None:

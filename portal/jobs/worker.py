@@ -22,8 +22,10 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.exceptions import StopRequested
+from sqlalchemy.orm import configure_mappers
 
 from portal.extensions import db
+from portal.jobs.deliver import prepare_worker
 from portal.jobs.queue import QUEUES, get_queue, redis_connection
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,11 @@ def run_worker(*, burst: bool = False) -> None:
     A worker that ended because Redis failed is replaced after a back-off, in this process.
     """
     backoff = Backoff()
+    # Once here, not in every forked horse: SQLAlchemy configures the mappers on first use,
+    # the Twilio SDK imports its resources, Babel reads its catalogues, and a horse that does
+    # it all again costs its batch of 50 messages half a second of CPU.
+    configure_mappers()
+    prepare_worker()
     # Through the app's logger once: Flask then gives the `portal` loggers their handler.
     current_app.logger.info("worker starting on %s", ",".join(QUEUES))
     with StopSignal() as stop:
