@@ -19,11 +19,12 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Connection, Engine, case, func, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, case, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.clients.messaging import Found, MessagingClient, ProviderError
@@ -216,52 +217,82 @@ class RefWriter:
 
     A receipt may have come first (it names the message by id) and moved it further: the
     status then stays where the receipt put it. One connection serves the batch's threads in
-    turn (a write takes a millisecond; a checkout and its ping per send cost more). If the
-    database is unreachable, the batch's own write tries again, and failing that the row is
-    reclaimed and found at the provider.
+    turn (a write takes a millisecond; a checkout and its ping per send cost more), and the
+    references that came while one thread was writing go together in the next write (a
+    group commit: no send waits longer than one write for its own, and a busy batch makes
+    one round of statements for several sends). If the database is unreachable, the batch's
+    own write tries again, and failing that the row is reclaimed and found at the provider.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # held while writing
+        self.waiting: list[dict[str, Any]] = []  # references not written yet
+        self.waiting_lock = threading.Lock()
         self.connection: Connection | None = None
-
-    def write(self, provider: str, notification_id: int, ref: str) -> None:
         S = NotificationStatus
-        statement = (
+        # Built once: making the statement and its cache key cost more CPU than sending it.
+        self.statement = (
             update(Notification)
-            .where(Notification.id == notification_id)
+            .where(Notification.id == bindparam("b_id"))
             .values(
-                provider=provider,
-                provider_ref=func.coalesce(Notification.provider_ref, ref),
-                sent_at=func.coalesce(Notification.sent_at, _now()),
+                provider=bindparam("b_provider"),
+                provider_ref=func.coalesce(Notification.provider_ref, bindparam("b_ref")),
+                sent_at=func.coalesce(Notification.sent_at, bindparam("b_at")),
                 status=case(
                     (Notification.status == S.SENDING, S.SENT.value),
                     else_=Notification.status,
                 ),
             )
         )
-        with self.lock:
-            try:
-                connection = self.connection or self.engine.connect()
-                self.connection = connection
-                if connection.dialect.name == "postgresql":
-                    # No wait for the disk: this write only spares a receipt a wait. Lost in
-                    # a crash, the batch's own write or the provider's list has the reference.
-                    connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                connection.execute(statement)
-                connection.commit()
-            except SQLAlchemyError:
-                log.warning(
-                    "reference not written at once", extra={"notification_id": notification_id}
-                )
-                self.close()
 
-    def close(self) -> None:
-        if self.connection is not None:
-            with suppress(SQLAlchemyError):
-                self.connection.close()
-            self.connection = None
+    def write(self, provider: str, notification_id: int, ref: str) -> None:
+        """Return once the reference is committed (by this thread or one writing for it)."""
+        with self.waiting_lock:
+            self.waiting.append(
+                {"b_id": notification_id, "b_provider": provider, "b_ref": ref, "b_at": _now()}
+            )
+        with self.lock:
+            with self.waiting_lock:
+                group, self.waiting = self.waiting, []
+            if group:  # empty: the thread before wrote this one with its own
+                self._write(group)
+
+    def _write(self, group: list[dict[str, Any]]) -> None:
+        try:
+            connection = self.connection or self._connect()
+            connection.execute(self.statement, group)
+            connection.commit()
+        except SQLAlchemyError:
+            log.warning(
+                "references not written at once",
+                extra={"notification_ids": [row["b_id"] for row in group]},
+            )
+            self.close(failed=True)
+
+    def _connect(self) -> Connection:
+        connection = self.connection = self.engine.connect()
+        if connection.dialect.name == "postgresql":
+            # No wait for the disk: these writes only spare a receipt a wait. Lost in a crash,
+            # the batch's own write or the provider's list has the reference. Set once for
+            # the connection, which no one else uses until `close` sets it back.
+            connection.execute(text("SET synchronous_commit TO OFF"))
+            connection.commit()
+        return connection
+
+    def close(self, *, failed: bool = False) -> None:
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        with suppress(SQLAlchemyError):
+            if failed:
+                # Its state is unknown (the setting too): the pool must not hand it out again.
+                connection.invalidate()
+            elif connection.dialect.name == "postgresql":
+                connection.execute(text("RESET synchronous_commit"))
+                connection.commit()
+        with suppress(SQLAlchemyError):
+            connection.close()
 
 
 def _count_failure(sending: Sending, bucket: str, error: ProviderError) -> None:
