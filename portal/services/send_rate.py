@@ -45,7 +45,9 @@ return wait
 def take(redis: Redis, sender: str, rate: float, now: float) -> float:
     """Take a token for `sender` at `now` (epoch seconds): 0, or seconds until one is free."""
     burst = 1.0
-    wait_ms = redis.eval(TAKE, 1, KEY_PREFIX + sender, str(rate), str(burst), repr(now))
+    # By its digest (EVALSHA): Redis keeps the script, so each send sends only its arguments.
+    script = redis.register_script(TAKE)
+    wait_ms = script(keys=[KEY_PREFIX + sender], args=[str(rate), str(burst), repr(now)])
     return int(wait_ms) / 1000  # type: ignore[arg-type]
 
 
