@@ -15,6 +15,7 @@ from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
 from portal.models import Role
+from portal.services.area_tree import area_tree
 from portal.services.institutions import FULL_SCORE, summaries
 
 
@@ -25,5 +26,6 @@ def institutions() -> ResponseReturnValue:
         "admin/institutions.html",
         title=_("Service institutions"),
         rows=summaries(db.session, current_user),
+        areas=area_tree(db.session).nodes,  # names from the tree, not a query per institution
         full_score=FULL_SCORE,
     )
