@@ -200,9 +200,12 @@ def survey(resident_id: int, year: int) -> ResponseReturnValue:
 
             return submit_once(form, make, _saved, now=now)
         return _page(resident, year, current, form, ConfirmForm(prefix="confirm"), items), 400
+    html = _page(resident, year, current, form, ConfirmForm(prefix="confirm"), items)
+    # The audit row after the page is drawn: a commit expires every loaded row, and the form
+    # would read each catalogue item again (one statement per item).
     record_read("survey.view", resident.id, "resident", resident.id)
     db.session.commit()
-    return _page(resident, year, current, form, ConfirmForm(prefix="confirm"), items)
+    return html
 
 
 #: What a save did, as its submission's kind: a repeat of the form is told the same.
