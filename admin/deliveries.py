@@ -300,9 +300,7 @@ def _page(
     failed: FlaskForm | None = None,
 ) -> str:
     """The item, its deliveries so far, and the two forms; `failed` is the one refused."""
-    record_read("plan_item.view", item.plan.resident_id, "plan_item", item.id)
-    db.session.commit()
-    return render_template(
+    html = render_template(
         "admin/delivery_new.html",
         title=_("Record a delivery"),
         item=item,
@@ -313,3 +311,8 @@ def _page(
         takes_deliveries=takes_deliveries(item),
         may_mark_not_delivered=may_mark_not_delivered(item),
     )
+    # The audit row after the page is drawn: a commit expires every loaded row, and the
+    # template would read the item, its plan and resident again.
+    record_read("plan_item.view", item.plan.resident_id, "plan_item", item.id)
+    db.session.commit()
+    return html

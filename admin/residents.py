@@ -144,13 +144,11 @@ def resident(resident_id: int) -> ResponseReturnValue:
         user.id: user
         for user in db.session.scalars(select(User).where(User.id.in_(people_ids - {None})))
     }
-    record_read("resident.view", person.id, "resident", person.id)
-    db.session.commit()
-    return render_template(
+    html = render_template(
         "admin/residents_overview.html",
         title=person.name,
         resident=person,
-        area_name=person.area.name(current_locale()),
+        area_name=area_tree(db.session).nodes[person.area_id].name(current_locale()),
         category=CATEGORIES.get(person.disability_category, ""),
         level=level_words(person.disability_level),
         guardians=[
@@ -164,3 +162,8 @@ def resident(resident_id: int) -> ResponseReturnValue:
         methods=CONFIRMATION_METHODS,
         may_open_survey=current_user.role in (*SURVEY_READERS, Role.ADMIN),
     )
+    # The audit row after the page is drawn: a commit expires every loaded row, and the
+    # template would read the resident, the survey records and the guardians again.
+    record_read("resident.view", person.id, "resident", person.id)
+    db.session.commit()
+    return html

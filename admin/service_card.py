@@ -30,6 +30,9 @@ def service_card(resident_id: int) -> ResponseReturnValue:
     )
     if resident is None:
         abort(404)
+    html = render_card(resident, "admin.service_card", resident_id=resident.id)
+    # The audit row after the card is drawn: a commit expires the resident and the card would
+    # read it again.
     record_read("service_card.view", resident.id, "resident", resident.id)
     db.session.commit()
-    return render_card(resident, "admin.service_card", resident_id=resident.id)
+    return html
