@@ -84,9 +84,23 @@ class World:
         return resident
 
     def village(self, n: int) -> Area:
-        area = db.session.get(Area, self.village_ids[n % len(self.village_ids)])
+        """The first village for even `n` (its worker sees the row), else a new one: rows
+        spread over many areas, so a lazy load of each row's area shows in the count."""
+        if n % 2:
+            return new_area(self.township_id)
+        area = db.session.get(Area, self.village_ids[0])
         assert area is not None
         return area
+
+
+_codes = itertools.count()
+
+
+def new_area(parent_id: int, level: AreaLevel = AreaLevel.VILLAGE) -> Area:
+    """A new area under `parent_id` (a village of the township, or a township of the county)."""
+    n = 300 + next(_codes) % 700
+    code = f"511321{n:03d}000" if level == AreaLevel.TOWNSHIP else f"511321101{n:03d}"
+    return create_area(code, level, parent_id=parent_id, name_zh=f"区域{n}", name_en=f"Area {n}")
 
 
 def build_world() -> World:
@@ -177,8 +191,8 @@ def _message(resident: Resident, **columns: object) -> Notification:
 def grow_audit_events(world: World, n: int) -> None:
     """Events by different staff about different residents of the county."""
     for i in range(n):
-        actor = create_user(Role.VILLAGE_WORKER, area_id=world.village_ids[i % 2])
         resident = create_resident(world.village(i))
+        actor = create_user(Role.VILLAGE_WORKER, area_id=resident.area_id)
         db.session.add(
             AuditEvent(
                 actor_id=actor.id,
@@ -197,13 +211,12 @@ def grow_audit_events(world: World, n: int) -> None:
 def grow_staff(world: World, n: int) -> None:
     """Staff accounts of every area level, some of an institution, and more areas to choose."""
     for i in range(n):
-        village = create_area(
-            f"5113211013{next(_seq) % 100:02d}"[:12], AreaLevel.VILLAGE, parent_id=world.township_id
-        )
+        village = new_area(world.township_id)
         if i % 3 == 0:
             create_user(Role.VILLAGE_WORKER, area_id=village.id)
         elif i % 3 == 1:
-            create_user(Role.TOWNSHIP_OFFICER, area_id=world.township_id)
+            township = new_area(world.county_id, AreaLevel.TOWNSHIP)
+            create_user(Role.TOWNSHIP_OFFICER, area_id=township.id)
         else:
             institution = Institution(name_zh=f"中心{i}", name_en=f"Centre {i}", area_id=village.id)
             db.session.add(institution)
@@ -284,16 +297,15 @@ def grow_call_backs(world: World, n: int) -> None:
 
 
 def grow_institutions(world: World, n: int) -> None:
-    """Institutions of the county, each with a rated delivery."""
+    """Institutions of the county, each in its own village with a rated delivery."""
     for i in range(n):
+        village = new_area(world.township_id)
         institution = Institution(
-            name_zh=f"机构{next(_seq)}",
-            name_en=f"Institution {i}",
-            area_id=world.village_ids[i % 2],
+            name_zh=f"机构{next(_seq)}", name_en=f"Institution {i}", area_id=village.id
         )
         db.session.add(institution)
         db.session.flush()
-        resident = create_resident(world.village(i), institution_id=institution.id)
+        resident = create_resident(village, institution_id=institution.id)
         item = create_plan_item(create_plan(resident), institution_id=institution.id)
         delivery = create_delivery(item, institution_id=institution.id)
         db.session.add(
@@ -342,8 +354,7 @@ def grow_api_keys(world: World, n: int) -> None:
     """Keys for areas of the county, by several administrators."""
     for i in range(n):
         admin = create_user(Role.ADMIN)
-        area = db.session.get(Area, world.township_id if i % 2 else world.county_id)
-        assert area is not None
+        area = new_area(world.county_id, AreaLevel.TOWNSHIP)
         api_keys.create_key(db.session, name=f"key {i}", area=area, actor_id=admin.id, now=NOW)
 
 
