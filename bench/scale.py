@@ -765,7 +765,10 @@ def main() -> None:
             browser = HttpBrowser(base)
             sign_in(browser, account, engine)
             sessions[role] = browser.session
-        say(f"\npages over HTTP (gunicorn, 2 workers), {arguments.requests} requests each:")
+        say(
+            f"\npages over HTTP (gunicorn, 2 workers), {arguments.requests} requests each "
+            f"(load average {_load()} on {os.cpu_count()} CPUs):"
+        )
         timings = time_pages(
             base, sessions, key, pages(engine), arguments.requests, arguments.max_seconds
         )
@@ -797,7 +800,12 @@ def main() -> None:
         say("\nnotifications (bench/notifications.py):")
         rate = notifications()
     engine.dispose()
+    say(f"\nload average at the end: {_load()} (other work on the machine inflates every figure)")
     print_goals(goals(timings, swept, ratio, rate))
+
+
+def _load() -> str:
+    return " ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
 def _cookie(session: requests.Session) -> str:
