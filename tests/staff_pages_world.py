@@ -236,9 +236,15 @@ def grow_plan(world: World, n: int) -> None:
     plan_id, resident_id = world.plan_id, world.resident_id
     plan = db.session.get(Plan, plan_id)
     assert plan is not None
+    services = db.session.scalars(
+        select(NeedItem.id).where(NeedItem.kind != "status").order_by(NeedItem.id)
+    ).all()
     for i in range(n):
         item = create_plan_item(
-            plan, institution_id=world.institution_id, status=ItemStatus.DELIVERED
+            plan,
+            need_item_id=services[(len(plan.items) + i) % len(services)],  # each its own service
+            institution_id=world.institution_id,
+            status=ItemStatus.DELIVERED,
         )
         delivery = create_delivery(item, institution_id=world.institution_id)
         level = Satisfaction.SATISFIED if i % 2 else Satisfaction.DISSATISFIED
