@@ -256,6 +256,14 @@ def grow_plan(world: World, n: int) -> None:
     grow_needs(world, n)
 
 
+def grow_draft_plan(world: World, n: int) -> None:
+    """As `grow_plan`, on a draft (its editor sees a form for each need and item)."""
+    plan = db.session.get(Plan, world.plan_id)
+    assert plan is not None
+    plan.status = PlanStatus.DRAFT
+    grow_plan(world, n)
+
+
 def grow_needs(world: World, n: int) -> None:
     """Needs answered on the year's record, as many as the catalogue has left (up to `n`)."""
     record = db.session.get(NeedsRecord, world.needs_record_id)

@@ -42,6 +42,11 @@ PAGES: dict[str, tuple[str, str, Grow]] = {
     "service card": ("county_staff", "/admin/residents/{resident_id}/card", w.grow_plan),
     "plan, county": ("county_staff", "/admin/residents/{resident_id}/plan", w.grow_plan),
     "plan, village": ("village_worker", "/admin/residents/{resident_id}/plan", w.grow_plan),
+    "plan draft, village": (
+        "village_worker",
+        "/admin/residents/{resident_id}/plan",
+        w.grow_draft_plan,
+    ),
     "call-backs": ("township_officer", "/admin/call-backs", w.grow_call_backs),
     "institutions": ("county_staff", "/admin/institutions", w.grow_institutions),
     "imports": ("county_staff", "/admin/imports", w.grow_import_runs),
