@@ -280,6 +280,22 @@ def grow_needs(world: World, n: int) -> None:
     db.session.flush()
 
 
+def grow_surveyed(world: World, n: int) -> None:
+    """Residents of the county with the year's home visit recorded (the export lists them)."""
+    services = db.session.scalars(
+        select(NeedItem.id).where(NeedItem.kind.in_(("need", "both"))).order_by(NeedItem.id)
+    ).all()
+    for i in range(n):
+        resident = create_resident(world.village(i))
+        record = NeedsRecord(resident_id=resident.id, year=YEAR, surveyed_on=date(YEAR, 1, 10))
+        record.answers = [
+            NeedsAnswer(need_item_id=item_id, needed=bool(j % 2))
+            for j, item_id in enumerate(services[i % 5 : i % 5 + 3])
+        ]
+        db.session.add(record)
+    db.session.flush()
+
+
 def grow_deliveries(world: World, n: int) -> None:
     """Deliveries of the world's one plan item (its delivery page lists them)."""
     item = db.session.get(PlanItem, world.item_id)

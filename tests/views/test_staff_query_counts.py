@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from portal.extensions import db
-from portal.models import CalendarDay
+from portal.models import CalendarDay, SlaPolicy
 from tests import staff_pages_world as w
 from tests.html import ClientRequest
 from tests.query_count import Queries, count_queries
@@ -38,6 +38,7 @@ PAGES: dict[str, tuple[str, str, Grow]] = {
     "audit log, supervisor": ("supervisor", "/admin/audit", w.grow_audit_events),
     "staff list": ("admin", "/admin/staff", w.grow_staff),
     "staff account": ("admin", "/admin/staff/{village_worker}", w.grow_staff),
+    "new staff account": ("admin", "/admin/staff/new", w.grow_staff),
     "resident overview": ("county_staff", "/admin/residents/{resident_id}", w.grow_guardians),
     "service card": ("county_staff", "/admin/residents/{resident_id}/card", w.grow_plan),
     "plan, county": ("county_staff", "/admin/residents/{resident_id}/plan", w.grow_plan),
@@ -50,10 +51,13 @@ PAGES: dict[str, tuple[str, str, Grow]] = {
     "call-backs": ("township_officer", "/admin/call-backs", w.grow_call_backs),
     "institutions": ("county_staff", "/admin/institutions", w.grow_institutions),
     "imports": ("county_staff", "/admin/imports", w.grow_import_runs),
+    "survey export": ("county_staff", "/admin/imports/export-csv?year={year}", w.grow_surveyed),
     "import run": ("county_staff", "/admin/imports/{import_run_id}", w.grow_import_errors),
     "api keys": ("admin", "/admin/api-keys", w.grow_api_keys),
+    "new api key": ("admin", "/admin/api-keys/new", w.grow_api_keys),
     "calendar": ("admin", "/admin/calendar", w.grow_calendar),
     "sla policies": ("admin", "/admin/sla-policies", w.grow_cases),
+    "sla policy": ("admin", "/admin/sla-policies/{policy_id}", w.grow_cases),
     "message preview": ("village_worker", "/admin/messages", w.grow_messages),
     "deliveries": (
         "village_worker",
@@ -65,7 +69,7 @@ PAGES: dict[str, tuple[str, str, Grow]] = {
 }
 
 
-UNLISTED = {"sla policies", "message preview"}
+UNLISTED = {"sla policies", "sla policy", "message preview"}
 
 
 @pytest.fixture
@@ -86,6 +90,7 @@ def _url(template: str, world: w.World) -> str:
         item_id=world.item_id,
         year=w.YEAR,
         key=world.key_secret,
+        policy_id=db.session.scalar(select(SlaPolicy.id).order_by(SlaPolicy.id).limit(1)),
         **world.users,
     )
 
@@ -93,11 +98,13 @@ def _url(template: str, world: w.World) -> str:
 def _count(client_request: ClientRequest, url: str) -> tuple[Queries, int]:
     """The statements of one request in the steady state, and the size of its answer."""
     client_request.get(url)  # warm: the area tree and catalogue are loaded once per process
+    assert client_request.response is not None
+    client_request.response.get_data()  # a download is streamed: read it to its end
     db.session.expire_all()
     with count_queries() as queries:
         client_request.get(url)
-    assert client_request.response is not None
-    return queries, len(client_request.response.get_data())
+        size = len(client_request.response.get_data())
+    return queries, size
 
 
 @pytest.mark.parametrize("page", PAGES)
