@@ -28,8 +28,7 @@ FEW, MANY = 3, 40
 
 Grow = Callable[[w.World, int], object]
 
-#: page: (who reads it, its URL, what grows on it). The pages listed in `UNLISTED` do not
-#: show what grows (nothing of theirs could): the guard checks they do not read it either.
+#: page: (who reads it, its URL, what grows on it).
 PAGES: dict[str, tuple[str, str, Grow]] = {
     "outbox, village": ("village_worker", "/admin/outbox", w.grow_messages),
     "outbox, county": ("county_staff", "/admin/outbox", w.grow_messages),
@@ -68,7 +67,8 @@ PAGES: dict[str, tuple[str, str, Grow]] = {
     "open311 requests": ("admin", "/open311/v2/requests.json?api_key={key}", w.grow_cases),
 }
 
-
+#: Pages that list nothing that grows (reference data, fixed samples): the guard checks that
+#: they do not read the data grown beside them either.
 UNLISTED = {"sla policies", "sla policy", "message preview"}
 
 
@@ -119,5 +119,5 @@ def test_staff_page_queries_do_not_grow_with_the_rows(client_request, world, pag
         counts.append(_count(client_request, url))
     (few, few_size), (many, many_size) = counts
     if page not in UNLISTED:  # the rows grown are really on the page
-        assert many_size > few_size
+        assert many_size > few_size, f"{page}: the page does not show the rows grown"
     assert many.count == few.count, f"{FEW} rows:\n{few}\n\n{MANY} rows:\n{many}"
