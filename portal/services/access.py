@@ -25,7 +25,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import AnySession
-from portal.services.area_tree import in_subtree
+from portal.services.area_tree import area_tree, in_subtree
 
 
 def area_prefix(session: AnySession, user: User) -> str | None:
@@ -86,11 +86,35 @@ def cases_for(session: AnySession, user: User, today: date) -> Select[Case]:
     return query.where(Case.resident_id.in_(visible_resident_ids(session, user, today)))
 
 
+#: Below this share of all areas, a scope's messages are found from its residents (see
+#: notifications_for).
+SMALL_SCOPE_SHARE = 0.01
+
+
 def notifications_for(session: AnySession, user: User, today: date) -> Select[Notification]:
+    """Messages to the residents `user` may see.
+
+    Read newest first, a county's messages are found by walking back through all messages
+    and keeping those in scope (1 in 30 at a province's size). A township's are 1 in 450, so
+    the walk is long, and PostgreSQL still takes it: there, the scope's residents are read
+    first (`MATERIALIZED`, so the planner cannot turn it back into the walk) and their
+    messages found by index. 230 ms became 40 ms for a township at 1 M residents.
+    """
     query = select(Notification)
     if user.role == Role.ADMIN:
         return query
-    return query.where(Notification.resident_id.in_(visible_resident_ids(session, user, today)))
+    residents = visible_resident_ids(session, user, today)
+    if _small_area_scope(session, user):
+        scope = residents.cte("scope").prefix_with("MATERIALIZED")
+        return query.where(Notification.resident_id.in_(select(scope.c.id)))
+    return query.where(Notification.resident_id.in_(residents))
+
+
+def _small_area_scope(session: AnySession, user: User) -> bool:
+    if user.area_id is None or session.get_bind().dialect.name != "postgresql":
+        return False
+    tree = area_tree(session)
+    return len(tree.subtree_ids(user.area_id)) < SMALL_SCOPE_SHARE * len(tree.nodes)
 
 
 def can_act_for(session: AnySession, user: User, resident_id: int, today: date) -> bool:

@@ -7,8 +7,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, Role
+from portal.services import access, resident_list
 from portal.services import queue as case_queue
-from portal.services import resident_list
 from tests.factories import create_area, create_case, create_resident, create_user
 from tests.query_count import count_queries
 
@@ -128,3 +128,19 @@ def test_the_case_page_queries_do_not_grow_with_staff_or_history(client_request,
     with count_queries() as many:
         client_request.get(f"/admin/cases/{case.id}")
     assert many.count == few.count, f"{few}\n---\n{many}"
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_the_outbox_shows_the_scope_s_messages_whichever_way_they_are_found(
+    client_request, county, monkeypatch, share
+):
+    # share 1.0: every scope counts as small, so PostgreSQL reads the scope's residents first.
+    monkeypatch.setattr(access, "SMALL_SCOPE_SHARE", share)
+    mine = create_case(create_resident(county["villages"][0]))
+    theirs = create_case(create_resident(county["villages"][2]))
+    officer = create_user(Role.TOWNSHIP_OFFICER, area_id=county["towns"][0].id)
+    db.session.commit()
+    client_request.login(officer)
+    text = client_request.get("/admin/outbox").get_text()
+    assert mine.reference in text
+    assert theirs.reference not in text
