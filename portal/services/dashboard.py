@@ -45,7 +45,7 @@ from portal.models import (
 )
 from portal.models.base import AnySession
 from portal.services import summaries  # noqa: F401 - registers the change marks
-from portal.services.area_tree import area_tree
+from portal.services.area_tree import in_subtree
 
 #: Statuses whose cases can be overdue: open and not paused for the resident.
 RUNNING_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
@@ -282,8 +282,9 @@ def _key(grouping: str, value: Any) -> str:
 
 def area_key(session: AnySession, column: Any, areas: Sequence[Area]) -> ColumnElement[str]:
     """The prefix of the group an area id falls in (from the area tree), else OTHER_AREA."""
-    tree = area_tree(session)
-    whens = [(column.in_(sorted(tree.subtree_ids(a.id))), literal(a.prefix)) for a in areas]
+    # One array parameter per group on PostgreSQL (in_subtree): an administrator's three
+    # cities were ~5,900 placeholders, whose binding took ten times the query's own time.
+    whens = [(in_subtree(session, column, a.id), literal(a.prefix)) for a in areas]
     return case(*whens, else_=literal(OTHER_AREA)) if whens else literal(OTHER_AREA)
 
 
