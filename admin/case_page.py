@@ -254,8 +254,6 @@ def _render(
     status: int = 200,
 ) -> ResponseReturnValue:
     """The page; `submitted` replaces the blank form of `step` (to keep what was typed)."""
-    record_read("case.view", case.resident_id, "case", case.id)
-    db.session.commit()
     allowed = workflow.allowed(current_user.role, case.status)
     forms = {
         s.action.value: _make_form(s, case, blank=True)
@@ -296,6 +294,9 @@ def _render(
         form=submitted if submitted is not None and submitted.errors else None,
         refusal=refusal,
     )
+    # The audit row last: a commit expires every loaded row, and the page would reload them.
+    record_read("case.view", case.resident_id, "case", case.id)
+    db.session.commit()
     return page, status
 
 
