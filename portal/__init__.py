@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
         auth,
         compression,
         i18n,
+        postgres,  # noqa: F401  (connection settings)
         proxy,
         reference_cache,
         security_headers,
