@@ -6,6 +6,7 @@ from portal.models.audit import AuditEvent
 from portal.models.base import Base
 from portal.models.case import (
     OPEN_STATUSES,
+    RUNNING_STATUSES,
     Case,
     CaseChannel,
     CaseEvent,
@@ -28,7 +29,7 @@ from portal.models.notification import (
     ProviderReceipt,
 )
 from portal.models.plan import Delivery, ItemStatus, Plan, PlanItem, PlanPart, PlanStatus
-from portal.models.rating import GivenAs, Rating, Satisfaction
+from portal.models.rating import SATISFIED_LEVELS, GivenAs, Rating, Satisfaction
 from portal.models.reference_version import ReferenceVersion
 from portal.models.resident import (
     Channel,
@@ -59,6 +60,8 @@ from portal.models.user import STAFF_ROLES, Role, User
 
 __all__ = [
     "OPEN_STATUSES",
+    "RUNNING_STATUSES",
+    "SATISFIED_LEVELS",
     "STAFF_ROLES",
     "ApiKey",
     "Area",

@@ -53,6 +53,8 @@ class CaseStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING})
+#: Open and not paused for the resident: the statuses whose deadlines run (and can pass).
+RUNNING_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
 
 
 class CaseChannel(enum.StrEnum):

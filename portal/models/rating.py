@@ -17,6 +17,10 @@ class Satisfaction(enum.StrEnum):
     DISSATISFIED = "dissatisfied"  # 不满意
 
 
+#: The levels that count as satisfied in every satisfaction rate (满意 and 基本满意).
+SATISFIED_LEVELS = (Satisfaction.SATISFIED, Satisfaction.BASIC)
+
+
 class GivenAs(enum.StrEnum):
     """Who gave the rating: never entered by a worker without saying so."""
 

@@ -36,20 +36,15 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
 from portal.models import (
     Area,
-    CaseStatus,
     CaseSummary,
     CaseType,
     ReplyTimeSummary,
     ReplyTimeTotalSummary,
-    Satisfaction,
 )
 from portal.models.base import AnySession
 from portal.services import summaries  # noqa: F401 - registers the change marks
 from portal.services.area_tree import in_subtree
 
-#: Statuses whose cases can be overdue: open and not paused for the resident.
-RUNNING_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
-SATISFIED_LEVELS = (Satisfaction.SATISFIED, Satisfaction.BASIC)
 #: The key of cases in no child area (filed directly at the scope's own level).
 OTHER_AREA = ""
 GROUPINGS = ("area", "type", "month")

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.models import Case, CaseStatus, CaseType, Resident, User
+from portal.models import RUNNING_STATUSES, Case, CaseStatus, CaseType, Resident, User
 from portal.models.base import AnySession
 from portal.services.access import cases_for, in_area
 
@@ -29,8 +29,7 @@ OPEN, ALL = "open", "all"
 STATUS_FILTERS = (OPEN, *(s.value for s in CaseStatus), ALL)
 MINE, UNASSIGNED, ESCALATED_TO_ME = "mine", "unassigned", "escalated"
 ASSIGNEE_FILTERS = (MINE, UNASSIGNED, ESCALATED_TO_ME)
-RUNNING = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
-OPEN_STATUSES = (*RUNNING, CaseStatus.WAITING)
+OPEN_STATUSES = (*RUNNING_STATUSES, CaseStatus.WAITING)
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class QueuePage:
 
 def deadline_state(now: datetime) -> ColumnElement[str]:
     """The deadline state of each case at `now`, as SQL (None for cases not open)."""
-    running = Case.status.in_(RUNNING)
+    running = Case.status.in_(RUNNING_STATUSES)
     return case(
         (Case.status == CaseStatus.WAITING, PAUSED),
         (and_(running, Case.current_due_at < now), OVERDUE),
@@ -65,7 +64,7 @@ def deadline_state(now: datetime) -> ColumnElement[str]:
 
 
 def _deadline_filter(state: str, now: datetime) -> ColumnElement[bool]:
-    running = Case.status.in_(RUNNING)
+    running = Case.status.in_(RUNNING_STATUSES)
     return {
         PAUSED: Case.status == CaseStatus.WAITING,
         OVERDUE: and_(running, Case.current_due_at < now),
@@ -107,7 +106,7 @@ def _count_parts(state: str, now: datetime) -> list[ColumnElement[bool]]:
     "on track" is a deadline still ahead, or none; an OR of both would be read row by row."""
     if state != ON_TRACK:
         return [_deadline_filter(state, now)]
-    running = Case.status.in_(RUNNING)
+    running = Case.status.in_(RUNNING_STATUSES)
     return [
         and_(
             running,

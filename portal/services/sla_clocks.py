@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from portal.models import Case, CaseEvent, CaseStatus, EventKind, SlaMark, SlaPolicy
+from portal.models import (
+    RUNNING_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    SlaMark,
+    SlaPolicy,
+)
 from portal.models.base import AnySession
 from portal.services.deadlines import Unit, compute_due, extend_for_pause, warn_at
 from portal.services.sla import Counting
@@ -28,7 +36,6 @@ LEVELS = (WARNING, ESCALATED_1, ESCALATED_2)
 SECOND_ESCALATION_WORKING_DAYS = 5
 #: A resolved case may be reopened until the end of this many days after its resolution.
 REOPEN_DAYS = 15
-RUNNING = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Clock:
 
 def running_clocks(case: Case) -> list[Clock]:
     """The clocks that are counting now; none while the case waits for the resident."""
-    if case.status not in RUNNING:
+    if case.status not in RUNNING_STATUSES:
         return []
     clocks = []
     if case.first_responded_at is None and case.first_response_due_at is not None:
@@ -157,7 +164,7 @@ def start_reply_clock(session: AnySession, case: Case, now: datetime) -> None:
     Before the first response the first-response clock already covers it.
     """
     policy = _policy(session, case)
-    if case.first_responded_at is None or policy is None or case.status not in RUNNING:
+    if case.first_responded_at is None or policy is None or case.status not in RUNNING_STATUSES:
         return
     counting = Counting.load(session)
     due = compute_due(

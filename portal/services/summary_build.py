@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, literal, select, union_all
 
 from portal.models import (
+    RUNNING_STATUSES,
+    SATISFIED_LEVELS,
     Area,
     Case,
     CaseStatus,
@@ -26,7 +28,6 @@ from portal.models import (
     Rating,
     ReplyTimeSummary,
     ReplyTimeTotalSummary,
-    Satisfaction,
     SupervisionInstitutionSummary,
     SupervisionItem,
     SupervisionRound,
@@ -34,9 +35,6 @@ from portal.models import (
     SupervisionSummary,
 )
 from portal.models.base import AnySession
-
-RUNNING = (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
-SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASIC)
 
 
 def reply_tenths(hours: float) -> int:
@@ -117,7 +115,7 @@ def build_cases(
         c.resolved_in_time += resolved is not None and (
             resolve_due is None or resolved <= resolve_due
         )
-        c.overdue += status in RUNNING and next_due is not None and next_due < now
+        c.overdue += status in RUNNING_STATUSES and next_due is not None and next_due < now
         if first_at is not None:
             c.tenths[reply_tenths((first_at - created).total_seconds() / 3600)] += 1
     ratings = session.execute(
@@ -128,7 +126,7 @@ def build_cases(
     for area_id, type_, created, level in ratings:
         c = groups[(area_id, _month(created, zone), type_)]
         c.ratings += 1
-        c.satisfied += level in SATISFIED
+        c.satisfied += level in SATISFIED_LEVELS
     _write_cases(session, groups)
     after = _own_rows(session, ids)
     return {
