@@ -111,11 +111,14 @@ def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     flask_app: Flask = request.getfixturevalue("app")
     with flask_app.app_context():
+        # Rate limits are on in tests. The limiter is one object for every app: a test that
+        # built its own app (a private Redis, the fault stack) left it on that app's storage.
+        # Bound again to the session app's, each test starts with empty counters of its own.
+        limiter.init_app(flask_app)
         yield
         db.session.rollback()
         db.session.remove()
         _delete_rows()
-        limiter.reset()  # rate limits are on in tests; each test starts with empty counters
 
 
 def _delete_rows() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from werkzeug.test import TestResponse
 
 from portal import create_app
 from portal.config import DevelopmentConfig, ProductionConfig
-from portal.extensions import db, limiter
+from portal.extensions import db
 from tests.browser.support import PAGES, World, build_world
 from tests.twilio_webhooks import signed_post
 
@@ -204,7 +203,6 @@ def test_a_page_that_fails_has_the_headers(app):
         assert response.status_code == 500
         assert_security_headers(response, "500")
     finally:
-        limiter.init_app(app)
         with other.app_context():
             db.engine.dispose()
 
@@ -227,12 +225,8 @@ def test_only_production_asks_for_hsts():
 
 
 @pytest.fixture
-def production_app(app: Flask) -> Iterator[Flask]:
-    other = create_app(ProductionConfig(_production_environ()))
-    try:
-        yield other
-    finally:
-        limiter.init_app(app)  # one limiter for every app: back to the session's storage
+def production_app(app: Flask) -> Flask:
+    return create_app(ProductionConfig(_production_environ()))
 
 
 def test_production_responses_carry_hsts(production_app):

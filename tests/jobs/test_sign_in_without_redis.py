@@ -15,7 +15,7 @@ from flask import Flask
 
 from portal import config as configs
 from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from tests.factories import PASSWORD, create_resident_user
 from tests.jobs.outage import RedisServer, private_redis
 
@@ -33,7 +33,6 @@ def redis_app(app: Flask) -> Iterator[tuple[Flask, RedisServer]]:
         try:
             yield other, server
         finally:
-            limiter.init_app(app)  # one limiter for every app: back to the session's storage
             with other.app_context():
                 db.engine.dispose()
 

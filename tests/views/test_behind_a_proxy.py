@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as configs
 from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.models import AuditEvent, Role
 from tests.factories import create_area, create_guardianship, create_resident, create_user
 from tests.twilio_webhooks import BASE, TOKEN, signature_for
@@ -40,7 +40,6 @@ def behind_one_proxy(app: Flask) -> Iterator[Flask]:
     try:
         yield other
     finally:
-        limiter.init_app(app)  # one limiter for every app: back to the session's storage
         with other.app_context():
             db.engine.dispose()
 
