@@ -33,10 +33,11 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
+from bench.case_rows import case_row  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.models import AreaLevel, Case, CaseChannel, CaseStatus, CaseType, Role  # noqa: E402
+from portal.models import AreaLevel, Case, CaseStatus, Role  # noqa: E402
 from portal.services.reference_data import seed_reference_data  # noqa: E402
 from portal.services.sweep import sweep  # noqa: E402
 from tests.factories import create_area, create_resident, create_user  # noqa: E402
@@ -86,39 +87,17 @@ def _generate(count: int, now: datetime) -> tuple[list, list]:
         resident = residents[i % len(residents)]
         created = now - timedelta(minutes=rng.randint(0, 40 * 24 * 60))
         due = created + timedelta(days=rng.randint(1, 21))
-        warn = created + (due - created) * 2 / 3
         status = CaseStatus.WAITING if i % 10 == 0 else CaseStatus.IN_PROGRESS
-        rows.append(
-            {
-                "reference": f"B{i:09d}",
-                "type": CaseType.COMPLAINT,
-                "status": status,
-                "resident_id": resident.id,
-                "area_id": resident.area_id,
-                "channel": CaseChannel.WEB,
-                "description": "bench",
-                "language": "zh_CN",
-                "escalation_level": 0,
-                "urgent": False,
-                "reopen_count": 0,
-                "extensions_used": 0,
-                "calendar_unknown": False,
-                "created_at": created,
-                "clock_started_at": created,
-                "first_responded_at": created + timedelta(hours=2),
-                "resolve_due_at": due,
-                "current_due_at": due,
-                "current_warn_at": warn,
-                # A check far enough ahead that only the "due now" run below finds them.
-                # One case in DUE_EVERY has its next check now (a minute's worth after an
-                # outage); the rest later, so the sweep has to find the few among many.
-                "next_sla_check_at": None
-                if status == CaseStatus.WAITING
-                else (
-                    now - timedelta(minutes=1) if i % DUE_EVERY == 1 else now + timedelta(days=1)
-                ),
-            }
-        )
+        # A check far enough ahead that only the "due now" run below finds them. One case in
+        # DUE_EVERY has its next check now (a minute's worth after an outage); the rest later,
+        # so the sweep has to find the few among many.
+        if status == CaseStatus.WAITING:
+            check = None
+        elif i % DUE_EVERY == 1:
+            check = now - timedelta(minutes=1)
+        else:
+            check = now + timedelta(days=1)
+        rows.append(case_row(f"B{i:09d}", resident, created, due, check, status))
     for start in range(0, count, 5000):
         db.session.execute(insert(Case), rows[start : start + 5000])
     db.session.commit()

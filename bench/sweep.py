@@ -37,16 +37,14 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 import portal.jobs.queue as job_queue  # noqa: E402
+from bench.case_rows import case_row  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
     AreaLevel,
     Case,
-    CaseChannel,
     CaseEvent,
-    CaseStatus,
-    CaseType,
     EventKind,
     Notification,
     Role,
@@ -92,31 +90,6 @@ def _county() -> list[Any]:
     return residents
 
 
-def _case_row(i: int, resident: Any, created: datetime, due: datetime, check: datetime) -> dict:
-    return {
-        "reference": f"S{i:09d}",
-        "type": CaseType.COMPLAINT,
-        "status": CaseStatus.IN_PROGRESS,
-        "resident_id": resident.id,
-        "area_id": resident.area_id,
-        "channel": CaseChannel.WEB,
-        "description": "bench",
-        "language": "zh_CN",
-        "escalation_level": 0,
-        "urgent": False,
-        "reopen_count": 0,
-        "extensions_used": 0,
-        "calendar_unknown": False,
-        "created_at": created,
-        "clock_started_at": created,
-        "first_responded_at": created + timedelta(hours=2),
-        "resolve_due_at": due,
-        "current_due_at": due,
-        "current_warn_at": created + (due - created) * 2 / 3,
-        "next_sla_check_at": check,
-    }
-
-
 def _generate(due: int, others: int, now: datetime) -> None:
     residents = _county()
     rows = []
@@ -124,13 +97,15 @@ def _generate(due: int, others: int, now: datetime) -> None:
         resident = residents[i % len(residents)]
         if i >= due:  # not due: warned already, deadline tomorrow
             created, deadline = now - timedelta(days=20), now + timedelta(days=1)
-            rows.append(_case_row(i, resident, created, deadline, deadline))
+            rows.append(case_row(f"S{i:09d}", resident, created, deadline, deadline))
         elif i % WARNING_EVERY == 0:  # two thirds of the time has passed
             created, deadline = now - timedelta(days=10), now + timedelta(days=4)
-            rows.append(_case_row(i, resident, created, deadline, now - timedelta(minutes=1)))
+            rows.append(
+                case_row(f"S{i:09d}", resident, created, deadline, now - timedelta(minutes=1))
+            )
         else:  # the deadline has just passed
             created, deadline = now - timedelta(days=20), now - timedelta(minutes=1)
-            rows.append(_case_row(i, resident, created, deadline, deadline))
+            rows.append(case_row(f"S{i:09d}", resident, created, deadline, deadline))
     for start in range(0, len(rows), CHUNK):
         db.session.execute(insert(Case), rows[start : start + CHUNK])
     db.session.commit()
