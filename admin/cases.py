@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from admin import bp
 from admin.area_picker import area_choices, chosen_area
 from admin.audit import record_list
+from admin.counts import cap_text, count_text
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm
@@ -25,6 +25,7 @@ from portal.i18n import current_locale
 from portal.models import CaseStatus, CaseType, User
 from portal.services import queue as case_queue
 from portal.services.area_tree import AreaTree, area_tree
+from portal.services.capped_counts import beyond_cap
 from portal.services.labels import CASE_STATUSES, CASE_TYPES
 
 DEADLINE_LABELS = {
@@ -86,13 +87,6 @@ def _filters(form: QueueFilterForm, tree: AreaTree, user: User) -> case_queue.Fi
     )
 
 
-def count_text(count: int) -> str:
-    """A count as shown: capped counts read "more than 10,000"."""
-    if count > case_queue.COUNT_CAP:
-        return _("more than %(num)s", num=format_number(case_queue.COUNT_CAP))
-    return format_number(count)
-
-
 @bp.get("/")
 @staff_required
 def queue() -> ResponseReturnValue:
@@ -121,8 +115,8 @@ def queue() -> ResponseReturnValue:
         first_url=url_for("admin.queue", **args) if request.args.get("after") else None,
         states=page.states,
         area_names={c.area_id: tree.nodes[c.area_id].name(current_locale()) for c in page.cases},
-        count_cap=case_queue.COUNT_CAP,
-        cap_text=format_number(case_queue.COUNT_CAP),
+        more_than=beyond_cap(page.total),
+        cap_text=cap_text(),
         count_texts={state: count_text(n) for state, n in page.by_deadline.items()},
     )
     # The audit row last: a commit expires every loaded row, and the page would reload each.

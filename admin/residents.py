@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from admin import bp
 from admin.area_picker import area_choices, chosen_area
 from admin.audit import record_list, record_read
+from admin.counts import cap_text
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm, strip_text, whole_number
@@ -31,9 +31,10 @@ from portal.models import Resident, Role, User
 from portal.services.access import residents_for
 from portal.services.area_tree import area_tree
 from portal.services.calendar_admin import local_today
+from portal.services.capped_counts import beyond_cap
 from portal.services.guardians import guardians_of
 from portal.services.labels import CATEGORIES
-from portal.services.resident_list import COUNT_CAP, resident_list
+from portal.services.resident_list import resident_list
 from portal.services.surveys import SURVEY_READERS, SurveyState, year_survey
 
 SURVEY_STATES = {
@@ -109,8 +110,8 @@ def residents() -> ResponseReturnValue:
         form=form,
         found=found,
         year=today.year,
-        more_than=found.total > COUNT_CAP,
-        cap_text=format_number(COUNT_CAP),
+        more_than=beyond_cap(found.total),
+        cap_text=cap_text(),
         area_names={
             r.resident.area_id: tree.nodes[r.resident.area_id].name(locale) for r in found.rows
         },

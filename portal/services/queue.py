@@ -12,16 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.models import RUNNING_STATUSES, Case, CaseStatus, CaseType, Resident, User
 from portal.models.base import AnySession
 from portal.services.access import cases_for, in_area
+from portal.services.capped_counts import capped, capped_count
 
 PAGE_SIZE = 50
-#: Counts beyond this are shown as "more than 10,000" (see capped_count).
-COUNT_CAP = 10_000
 ON_TRACK, WARNING, OVERDUE, PAUSED = "on_track", "warning", "overdue", "paused"
 DEADLINE_STATES = (ON_TRACK, WARNING, OVERDUE, PAUSED)
 #: Status filters: "open" (the default) is new, in progress and waiting together.
@@ -147,17 +146,6 @@ def _after(cursor: str) -> ColumnElement[bool] | None:
     )
 
 
-def capped_count(session: AnySession, query: Select[Case]) -> int:
-    """How many rows `query` has, counting no further than COUNT_CAP + 1 (so the cost is
-    bounded by the cap, not the table: "more than 10,000" is what a page needs to say)."""
-    return session.scalar(select(_capped(query))) or 0
-
-
-def _capped(query: Select[Case]) -> ScalarSelect[int]:
-    limited = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
-    return select(func.count()).select_from(limited).scalar_subquery()
-
-
 def queue_page(
     session: AnySession,
     user: User,
@@ -175,7 +163,8 @@ def queue_page(
     query = filtered(session, user, filters, now)
     unstated = filtered(session, user, filters, now, deadline=False)
     parts = [(name, part) for name in DEADLINE_STATES for part in _count_parts(name, now)]
-    counts = session.execute(select(*(_capped(unstated.where(part)) for _, part in parts))).one()
+    counted = (capped(unstated.where(part), Case.id) for _, part in parts)
+    counts = session.execute(select(*counted)).one()
     by_deadline = dict.fromkeys(DEADLINE_STATES, 0)
     for (name, _), count in zip(parts, counts, strict=True):
         by_deadline[name] += count
@@ -184,7 +173,7 @@ def queue_page(
     elif filters.status == OPEN:
         total = sum(by_deadline.values())
     else:
-        total = capped_count(session, query)
+        total = capped_count(session, query, Case.id)
     if after:
         condition = _after(after)
         if condition is not None:

@@ -1,8 +1,9 @@
 """The staff list of residents: one page by name, with this year's home-visit state.
 
 At a province's size a county holds ~33,000 residents. The page is found by keyset (after the
-last name and id shown), not by offset, and the count stops at COUNT_CAP + 1 ("more than
-10,000"), so its cost follows the page, not the table. Area names come from the area tree.
+last name and id shown), not by offset, and the count stops at "more than 10,000"
+(portal/services/capped_counts.py), so its cost follows the page, not the table. Area names
+come from the area tree.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 
 from portal.models import NeedsRecord, Resident, User
 from portal.models.base import AnySession
 from portal.services.access import resident_scope
 from portal.services.area_tree import in_subtree
+from portal.services.capped_counts import capped_count
 from portal.services.surveys import SurveyState
 
 PAGE_SIZE = 50
-#: Counts beyond this are shown as "more than 10,000".
-COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ResidentRow:
 @dataclass(frozen=True)
 class ResidentPage:
     rows: list[ResidentRow]
-    #: Capped: COUNT_CAP + 1 means "more than COUNT_CAP".
+    #: Capped (portal/services/capped_counts.py): above COUNT_CAP means "more than".
     total: int
     next_cursor: str | None
 
@@ -55,8 +55,7 @@ def resident_list(
     is the cursor of the previous page; a malformed one gives the first page.
     """
     query = _list_query(session, user, today, search, area_id, state)
-    limited = query.with_only_columns(Resident.id).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(limited)) or 0
+    total = capped_count(session, query, Resident.id)
     condition = _after(after) if after else None
     if condition is not None:
         query = query.where(condition)

@@ -7,8 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, Role
-from portal.services import access, resident_list
-from portal.services import queue as case_queue
+from portal.services import access, capped_counts, resident_list
 from tests.factories import create_area, create_case, create_resident, create_user
 from tests.query_count import count_queries
 
@@ -56,7 +55,7 @@ def test_an_area_outside_the_scope_is_ignored(client_request, county):
 
 
 def test_counts_beyond_the_cap_say_more_than(client_request, county, monkeypatch):
-    monkeypatch.setattr(case_queue, "COUNT_CAP", 3)
+    monkeypatch.setattr(capped_counts, "COUNT_CAP", 3)
     resident = create_resident(county["villages"][0])
     for _ in range(5):
         create_case(resident)
@@ -67,6 +66,21 @@ def test_counts_beyond_the_cap_say_more_than(client_request, county, monkeypatch
     text = page.find("main").get_text(" ", strip=True)
     assert "More than 3 cases match" in text
     assert "On track: more than 3" in text
+
+
+def test_residents_beyond_the_cap_say_more_than(client_request, county, monkeypatch):
+    monkeypatch.setattr(capped_counts, "COUNT_CAP", 3)
+    for _ in range(4):
+        create_resident(county["villages"][0])
+    db.session.commit()
+    client_request.login(county["officer"])
+    client_request.set_locale("en")
+    text = client_request.get("/admin/residents").find("main").get_text(" ", strip=True)
+    assert "More than 3 residents match" in text
+    monkeypatch.setattr(capped_counts, "COUNT_CAP", 4)
+    text = client_request.get("/admin/residents").find("main").get_text(" ", strip=True)
+    assert "4 residents match" in text
+    assert "More than" not in text
 
 
 def test_the_residents_list_pages_by_name_after_the_last_one_shown(
