@@ -44,6 +44,7 @@ from portal.models import Case, CaseEvent, CaseStatus, SlaPolicy, User
 from portal.services import staff_actions, workflow
 from portal.services.access import cases_for
 from portal.services.area_tree import AreaNode, area_tree
+from portal.services.catalogue import catalogue
 from portal.services.guardians import guardians_of
 from portal.services.labels import CASE_TYPES, CHANNELS, GUARDIAN_KINDS, RELATIONSHIPS
 from portal.services.phones import mask_phone
@@ -263,6 +264,7 @@ def _render(
     if submitted is not None and step is not None and step.action in allowed:
         forms[step.action.value] = submitted
     locale = current_locale()
+    tree = area_tree(db.session)
     resident = case.resident
     guardians = [
         {
@@ -281,8 +283,10 @@ def _render(
         case_type=CASE_TYPES[case.type.value],
         status_label=STAFF_STATUSES[case.status.value],
         tags=_status_line(case, now),
+        case_area=tree.nodes[case.area_id].name(locale),
+        about=catalogue(db.session).name(case.need_item_id, locale) if case.need_item_id else None,
         resident=resident,
-        resident_area=area_tree(db.session).nodes[resident.area_id].name(locale),
+        resident_area=tree.nodes[resident.area_id].name(locale),
         resident_phone=mask_phone(resident.phone) if resident.phone else None,
         resident_channel=CHANNELS[resident.channel.value],
         guardians=guardians,
