@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.models import (
     Area,
@@ -132,14 +133,21 @@ def in_area(session: AnySession, area_id: int) -> ColumnElement[bool]:
     return in_subtree(session, Case.area_id, area_id)
 
 
+def in_staff_areas(
+    session: AnySession, user: User, column: InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
+    """`column` (an area id) inside the staff user's areas: their own and below, every area
+    for administrators, none for institution staff (they work by institution)."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.area_id is None or user.role == Role.INSTITUTION:
+        return false()
+    return in_subtree(session, column, user.area_id)
+
+
 def areas_for(session: AnySession, user: User) -> Select[Area]:
     """Areas inside the user's scope (their own and below; every area for administrators)."""
-    query = select(Area).where(Area.valid_to.is_(None))
-    if user.role == Role.ADMIN:
-        return query
-    if user.area_id is None or user.role == Role.INSTITUTION:
-        return query.where(false())
-    return query.where(in_subtree(session, Area.id, user.area_id))
+    return select(Area).where(Area.valid_to.is_(None), in_staff_areas(session, user, Area.id))
 
 
 def cases_in_area(session: AnySession, area: Area) -> Select[Case]:

@@ -1,7 +1,7 @@
 """The staff list of call-back tasks: open ones in the user's areas, and marking one called.
 
 A task is seen and closed only by staff whose area scope holds the resident's area
-(`access.areas_for`); closing it is audited like any staff change, with who and when.
+(`access.in_staff_areas`); closing it is audited like any staff change, with who and when.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
 
-from portal.models import Area, AuditEvent, Case, Resident, User
+from portal.models import AuditEvent, Case, Resident, User
 from portal.models.base import AnySession
 from portal.models.notification import CallBack
-from portal.services.access import areas_for
+from portal.services.access import in_staff_areas
 
 #: How long a task marked called stays listed under the open ones.
 DONE_SHOWN_FOR = timedelta(days=7)
@@ -31,8 +31,7 @@ class Task:
 
 def call_backs_for(session: AnySession, user: User) -> Select[CallBack]:
     """Call-back tasks for residents in the areas `user` may work in."""
-    area_ids = areas_for(session, user).with_only_columns(Area.id)
-    return select(CallBack).where(CallBack.area_id.in_(area_ids))
+    return select(CallBack).where(in_staff_areas(session, user, CallBack.area_id))
 
 
 def open_count(session: AnySession, user: User) -> int:
