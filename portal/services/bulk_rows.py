@@ -146,21 +146,35 @@ def _with_defaults(table: Table, rows: list[Values]) -> list[Values]:
 def _records(table: Table, rows: list[Values]) -> TableValuedAlias:
     """The rows as `json_populate_recordset(NULL::table, :rows)`: one JSON parameter, read by
     the server into records of the table's own row type."""
-    payload = json.dumps(rows, default=_json_value)
+    payload = json.dumps(rows, default=_JsonValues())
     row_type: Any = literal_column(f'NULL::"{table.name}"')
     rows_param = cast(bindparam("rows", payload, type_=Text()), JSON())
     names = [column.name for column in table.columns]
     return func.json_populate_recordset(row_type, rows_param).table_valued(*names)
 
 
-def _json_value(value: Any) -> Any:
-    """What JSON cannot hold as it is (string enums it can): dates and times, other enums."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    raise TypeError(f"{type(value).__name__} is not a column value")
+class _JsonValues:
+    """What JSON cannot hold as it is (string enums it can): dates and times, other enums.
+
+    A batch's rows share most of their moments (the sweep's `now` in every row, one deadline
+    at close of business for a day's cases, one hold until working hours): each is written
+    out once per payload."""
+
+    def __init__(self) -> None:
+        self.written: dict[tuple[datetime, Any], str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            # The zone is part of the key: one moment reads differently in another zone.
+            key = (value, value.tzinfo)
+            text = self.written.get(key)
+            if text is None:
+                if value.tzinfo is None:
+                    raise ValueError("naive datetime given to a UTC column")
+                text = self.written[key] = value.isoformat()
+            return text
+        if isinstance(value, date | time):
+            return value.isoformat()
+        if isinstance(value, enum.Enum):
+            return value.value
+        raise TypeError(f"{type(value).__name__} is not a column value")

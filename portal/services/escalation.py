@@ -14,6 +14,7 @@ from portal.models.base import AnySession
 from portal.services import workflow
 from portal.services.cases import append_event
 from portal.services.sla import Counting
+from portal.services.sla_clocks import SweptCase
 from portal.services.staff_notices import escalation_contacts, notify_staff
 
 #: Reasons recorded on escalation events, shown to staff and (in plain words) residents.
@@ -59,7 +60,7 @@ def chains_above(
 
 
 def escalation_event(
-    case: Case,
+    case: SweptCase,
     *,
     to_area_id: int,
     to_area_code: str,
@@ -82,7 +83,7 @@ def escalation_event(
 
 
 def event_columns(
-    case: Case, kind: EventKind, now: datetime, *, public: bool, data: dict[str, Any]
+    case: SweptCase, kind: EventKind, now: datetime, *, public: bool, data: dict[str, Any]
 ) -> dict[str, Any]:
     """The columns of a system event on `case` (what `append_event` writes, unflushed)."""
     return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -38,6 +39,54 @@ SECOND_ESCALATION_WORKING_DAYS = 5
 REOPEN_DAYS = 15
 
 
+class ClockedCase(Protocol):
+    """What the clocks of a case are read from and its schedule written to: a `Case`, or the
+    sweep's `SweptCase`."""
+
+    status: CaseStatus
+    created_at: datetime
+    clock_started_at: datetime | None
+    first_response_due_at: datetime | None
+    first_responded_at: datetime | None
+    reply_requested_at: datetime | None
+    reply_due_at: datetime | None
+    resolve_due_at: datetime | None
+    reopen_count: int
+    resolved_at: datetime | None
+    next_sla_check_at: datetime | None
+    current_due_at: datetime | None
+    current_warn_at: datetime | None
+
+
+@dataclass(slots=True)
+class SweptCase:
+    """The columns of a case the SLA sweep reads and writes, as a plain object: a batch of
+    them is read as rows and written back in one statement, so the session needs no copy to
+    track, and reading an ORM instance's attributes (descriptors, change events) cost more
+    than the sweep's own arithmetic. The field order is the order the sweep selects."""
+
+    id: int
+    reference: str
+    status: CaseStatus
+    area_id: int
+    assignee_id: int | None
+    created_at: datetime
+    clock_started_at: datetime | None
+    first_response_due_at: datetime | None
+    first_responded_at: datetime | None
+    reply_requested_at: datetime | None
+    reply_due_at: datetime | None
+    resolve_due_at: datetime | None
+    reopen_count: int
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    escalation_level: int
+    escalated_to_area_id: int | None
+    next_sla_check_at: datetime | None
+    current_due_at: datetime | None
+    current_warn_at: datetime | None
+
+
 @dataclass(frozen=True)
 class Clock:
     name: str  # first_response, reply:<unix time of the message>, resolution[:<reopen count>]
@@ -49,7 +98,11 @@ class Clock:
         return self.name.partition(":")[0]
 
 
-def running_clocks(case: Case) -> list[Clock]:
+#: Each running clock with its marks (`marks_due`), in the order of `running_clocks`.
+Timeline = list[tuple[Clock, list[tuple[str, datetime]]]]
+
+
+def running_clocks(case: ClockedCase) -> list[Clock]:
     """The clocks that are counting now; none while the case waits for the resident."""
     if case.status not in RUNNING_STATUSES:
         return []
@@ -75,6 +128,12 @@ def marks_due(clock: Clock, counting: Counting) -> list[tuple[str, datetime]]:
     ]
 
 
+def timeline(case: ClockedCase, counting: Counting) -> Timeline:
+    """The running clocks of `case` with their marks, computed once for the sweep to plan
+    with and to reschedule from (`set_schedule`)."""
+    return [(clock, marks_due(clock, counting)) for clock in running_clocks(case)]
+
+
 @lru_cache(maxsize=4096)
 def _second_escalation_at(due_at: datetime, counting: Counting) -> datetime:
     # Remembered: deadlines end at close of business, so a sweep's cases share a few of them
@@ -89,7 +148,7 @@ def _second_escalation_at(due_at: datetime, counting: Counting) -> datetime:
     ).due_at
 
 
-def auto_close_at(case: Case, zone: ZoneInfo) -> datetime | None:
+def auto_close_at(case: ClockedCase, zone: ZoneInfo) -> datetime | None:
     """When a resolved case closes by itself: the end of its last day for reopening."""
     if case.resolved_at is None:
         return None
@@ -97,15 +156,20 @@ def auto_close_at(case: Case, zone: ZoneInfo) -> datetime | None:
     return datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
 
 
-def next_check(case: Case, written: set[tuple[str, str]], counting: Counting) -> datetime | None:
+def next_check(
+    case: ClockedCase, written: set[tuple[str, str]], counting: Counting
+) -> datetime | None:
     """The earliest moment the sweep has something to do for `case`."""
+    return _next_check(case, timeline(case, counting), written, counting)
+
+
+def _next_check(
+    case: ClockedCase, clocks: Timeline, written: set[tuple[str, str]], counting: Counting
+) -> datetime | None:
     if case.status == CaseStatus.RESOLVED:
         return auto_close_at(case, counting.zone)
     moments = [
-        at
-        for clock in running_clocks(case)
-        for level, at in marks_due(clock, counting)
-        if (clock.name, level) not in written
+        at for clock, marks in clocks for level, at in marks if (clock.name, level) not in written
     ]
     return min(moments, default=None)
 
@@ -144,10 +208,17 @@ def reschedule(
     counting = counting or Counting.load(session)
     if written is None:
         written = written_marks(session, case)
-    case.next_sla_check_at = next_check(case, written, counting)
-    clocks = running_clocks(case)
+    set_schedule(case, timeline(case, counting), written, counting)
+
+
+def set_schedule(
+    case: ClockedCase, clocks: Timeline, written: set[tuple[str, str]], counting: Counting
+) -> None:
+    """`reschedule` from the case's `timeline`, computed before: the sweep plans with it, and
+    nothing the sweep does moves a running clock (closing a resolved case leaves none)."""
+    case.next_sla_check_at = _next_check(case, clocks, written, counting)
     if clocks:
-        first = min(clocks, key=lambda clock: clock.due_at)
+        first = min((clock for clock, _ in clocks), key=lambda clock: clock.due_at)
         case.current_due_at = first.due_at
         case.current_warn_at = warn_at(first.started_at, first.due_at)
     elif case.status != CaseStatus.WAITING:

@@ -19,6 +19,7 @@ from portal.models.base import AnySession
 from portal.services.bulk_rows import insert_rows
 from portal.services.notifications import queue_message
 from portal.services.sla import Counting
+from portal.services.sla_clocks import SweptCase
 
 STAFF_DAY_START = time(8, 30)
 #: Roles that handle cases in their own area (administrators are not paged).
@@ -134,7 +135,7 @@ class StaffDirectory:
     by_id: dict[int, User]
     by_area: dict[int, list[User]]
 
-    def handlers_of(self, case: Case) -> list[User]:
+    def handlers_of(self, case: SweptCase) -> list[User]:
         """As `handlers_of`: the active assignee, or else the area's handlers."""
         if case.assignee_id is not None and case.assignee_id in self.by_id:
             return [self.by_id[case.assignee_id]]
@@ -149,7 +150,7 @@ class StaffDirectory:
 
 
 def load_staff(
-    session: AnySession, *, handled: Iterable[Case] = (), escalated_to: Iterable[int] = ()
+    session: AnySession, *, handled: Iterable[SweptCase] = (), escalated_to: Iterable[int] = ()
 ) -> StaffDirectory:
     """The active staff to tell about the `handled` cases' deadlines (their assignees and
     their areas' handlers) and about escalations to the `escalated_to` areas, in one query."""

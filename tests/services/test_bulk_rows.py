@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Area, AreaLevel
-from portal.services.bulk_rows import insert_new_rows, insert_rows, update_rows
+from portal.services.bulk_rows import _JsonValues, insert_new_rows, insert_rows, update_rows
 from tests.query_count import count_queries
 
 
@@ -52,3 +54,19 @@ def test_update_rows_writes_each_row_its_own_values(app):
     assert queries.count == 1
     names = dict(db.session.execute(select(Area.id, Area.name_zh)).all())
     assert [names[i] for i in ids] == ["改0", "改1", "改2"]
+
+
+def test_a_moment_shared_by_many_rows_is_written_in_each_rows_own_zone():
+    """The JSON of a batch writes each moment once, but one instant given in two zones keeps
+    both spellings, and a naive datetime is refused every time."""
+    encode = _JsonValues()
+    utc = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
+    local = utc.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert [encode(utc), encode(local), encode(utc)] == [
+        "2026-12-03T09:30:00+00:00",
+        "2026-12-03T17:30:00+08:00",
+        "2026-12-03T09:30:00+00:00",
+    ]
+    for _ in range(2):
+        with pytest.raises(ValueError, match="naive"):
+            encode(datetime(2026, 12, 3, 9, 30))

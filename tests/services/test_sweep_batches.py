@@ -3,6 +3,7 @@ of statements that grows with the batches and not with the cases."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -114,6 +115,32 @@ def test_a_sweep_that_fails_mid_way_keeps_the_batches_done_and_a_rerun_finishes(
     db.session.expire_all()
     assert _escalations_per_case() == Counter({case.id: 1 for case in cases})
     assert _count(Notification, Notification.template == "staff_escalated") == 120
+
+
+def test_the_garbage_collector_is_paused_for_a_batch_only(places, monkeypatch):
+    """Off while a batch is acted on, on again after it, whether the batch ends or fails."""
+    _cases(places, 30)
+    real = sweep_module.sweep_batch
+    during = []
+
+    def watched(*args, **kwargs):
+        during.append(gc.isenabled())
+        if len(during) == 2:
+            raise RuntimeError("worker lost")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "sweep_batch", watched)
+    with pytest.raises(RuntimeError):
+        sweep(db.session, AFTER_DEADLINE, batch=20)
+    db.session.rollback()
+    assert during == [False, False] and gc.isenabled()
+    gc.disable()  # one that was off before the sweep stays off
+    try:
+        sweep(db.session, AFTER_DEADLINE, batch=20)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert during == [False, False, False]
 
 
 def test_a_case_whose_mark_another_sweep_wrote_is_left_to_it(places, monkeypatch):
