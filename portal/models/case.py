@@ -79,12 +79,15 @@ class Case(IdMixin, CreatedMixin, Base):
         Index("ix_case_file_sweep_order", "next_sla_check_at", "id"),
         # The administrator's counts by deadline state, from the index alone.
         Index("ix_case_file_queue", "status", "current_due_at", "current_warn_at", "id"),
-        # The administrator's queue: the first page of open cases by deadline, read in order.
+        # The queue: the first page of open cases by deadline, read in order. With each case's
+        # area and warning time in the entries, a scoped page and its deadline filters are
+        # found from the index alone (PostgreSQL).
         Index(
             "ix_case_file_open_by_due",
             "current_due_at",
             "id",
             postgresql_where=OPEN_CASE,
+            postgresql_include=["area_id", "current_warn_at"],
             sqlite_where=OPEN_CASE,
         ),
         # A scoped queue and its counts by deadline state (from the index alone): the open

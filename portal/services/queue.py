@@ -178,11 +178,15 @@ def queue_page(
         condition = _after(after)
         if condition is not None:
             query = query.where(condition)
-    state = deadline_state(now).label("state")
+    order = (Case.current_due_at.asc().nulls_last(), Case.id)
+    # The page's ids first, then their rows. The ids come from the deadline index alone (it
+    # carries each case's area): a township's 3,000 open cases among a province's 850,000 are
+    # picked out of index entries, not out of 12,000 rows read from the table.
+    page_ids = query.with_only_columns(Case.id).order_by(*order).limit(size + 1)
     found = session.execute(
-        query.add_columns(state)
-        .order_by(Case.current_due_at.asc().nulls_last(), Case.id)
-        .limit(size + 1)
+        select(Case, deadline_state(now).label("state"))
+        .where(Case.id.in_(page_ids))
+        .order_by(*order)
         # The page shows each case's resident: one query, not one per row (areas come from
         # the area tree in memory).
         .options(selectinload(Case.resident).load_only(Resident.name))
