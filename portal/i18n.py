@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from portal.extensions import babel
 from portal.services import labels
@@ -41,6 +47,41 @@ def localtime(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
+def template_gettext(translations: NullTranslations) -> dict[str, Callable[..., str]]:
+    """`_`, `gettext` and `ngettext` for one rendering, bound to the catalogue it is in.
+
+    They format exactly as the ones Flask-Babel installs in Jinja (newstyle: the text is Markup
+    when autoescaping, and always `%`-formatted with the keyword arguments), and those stay as
+    the environment's globals, used where a rendering's context is not passed on (macros
+    imported without context). The difference is the cost: each of those calls goes through
+    three `Context.call`s and asks Flask-Babel for the catalogue, which looks the request up
+    through `g` nine times and names the locale: ~25 µs a call against ~5, and the home page
+    makes ~45. Bound once per rendering (the context processor below runs for every
+    `render_template`), they follow `force_locale` as Flask-Babel's do.
+    """
+    ugettext = translations.ugettext
+    ungettext = translations.ungettext
+
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+        text = ugettext(string)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - the catalogue's text, as Jinja's newstyle marks it
+        return text % variables
+
+    @pass_eval_context
+    def ngettext(
+        eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("num", num)
+        text = ungettext(singular, plural, num)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - the catalogue's text, as Jinja's newstyle marks it
+        return text % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
@@ -62,6 +103,7 @@ def init_app(app: Flask) -> None:
     def inject_locale() -> dict[str, object]:
         locale = current_locale()
         return {
+            **template_gettext(get_translations()),
             "locale": locale,
             "html_lang": HTML_LANG.get(locale, "zh-CN"),
             "other_locale": "en" if locale == "zh_CN" else "zh_CN",
