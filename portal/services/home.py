@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import BindParameter, Integer, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, Connection, Integer, and_, bindparam, or_, select
 
 from portal.models import (
     OPEN_STATUSES,
@@ -165,21 +165,24 @@ def home_summary(session: AnySession, resident: Resident) -> HomeSummary:
     """
     summary = HomeSummary()
     ids = {"resident_id": resident.id}
-    _add_plans(session, ids, summary)
-    cases = [CaseLine(*row) for row in session.execute(_CASES, ids)]
+    # The statements select columns, not entities: the session's connection runs them as they
+    # are, without the ORM's execution path (~0.1 ms of CPU a statement, a third of its cost).
+    connection = session.connection()
+    _add_plans(connection, ids, summary)
+    cases = [CaseLine(*row) for row in connection.execute(_CASES, ids)]
     summary.waiting_cases = [c for c in cases if c.status == CaseStatus.WAITING]
     summary.resolved_cases = [c for c in cases if c.status == CaseStatus.RESOLVED]
     summary.open_cases = [c for c in cases if c.status in OPEN_STATUSES]
-    summary.messages = [MessageLine(*row) for row in session.execute(_MESSAGES, ids)]
+    summary.messages = [MessageLine(*row) for row in connection.execute(_MESSAGES, ids)]
     return summary
 
 
-def _add_plans(session: AnySession, ids: dict[str, int], summary: HomeSummary) -> None:
+def _add_plans(connection: Connection, ids: dict[str, int], summary: HomeSummary) -> None:
     """The plan line and the deliveries to rate, from the one query over the resident's plans."""
     current: PlanHeader | None = None
     statuses: dict[int, ItemStatus] = {}
     to_rate: dict[int, DeliveryToRate] = {}
-    for row in session.execute(_PLANS, ids):
+    for row in connection.execute(_PLANS, ids):
         plan_id, year, plan_status, is_current, item_id, status, need_item_id, delivery, on = row
         if is_current:
             current = current or PlanHeader(plan_id, year, plan_status)
