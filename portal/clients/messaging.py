@@ -90,7 +90,7 @@ class MessagingClient(ABC):
         """
 
     def warm_up(self) -> None:
-        """Load now what the first send would load (a worker, once, before it forks)."""
+        """Load now what the first send would load (a worker, once, before its first job)."""
         log.debug("%s: nothing to load before the first send", self.name)
 
     def find_sent(self, channel: str, to: str, body: str, since: datetime) -> list[Found]:

@@ -45,15 +45,15 @@ SEND_THREADS = 8
 
 
 def prepare_worker() -> None:
-    """Load once, in a worker before it forks its work horses, what each horse's first batch
-    would otherwise load again: the provider's SDK, every language's catalogue and locale."""
+    """Load once, in a worker before its first job, what that job would otherwise load while
+    its messages wait: the provider's SDK, every language's catalogue and locale."""
     messaging_client().warm_up()
     for language in current_app.config["LANGUAGES"]:
         for template, params in SAMPLE_PARAMS.items():
             render(template, params, language, "sms")
             render(template, params, language, "voice")
-    # What is loaded now is never collected: a horse's garbage collector then leaves the
-    # inherited objects alone instead of touching (and so copying) every page of them.
+    # What is loaded now lives as long as the worker: the garbage collector's full passes,
+    # which a batch of messages sets off, leave it out instead of walking it every time.
     gc.freeze()
 
 

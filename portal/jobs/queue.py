@@ -28,8 +28,8 @@ QUEUES = (QUEUE_NOTIFY, QUEUE_PERIODIC, QUEUE_IMPORTS)
 PENDING = "wenxu_pending_jobs"
 BATCHED = "wenxu_batched_jobs"
 #: Ids per job of a batched job (`after_commit_batched`): one job, one claim, one commit.
-#: Each job costs a forked work horse (fork, a new database connection, RQ's bookkeeping):
-#: 100 keeps that under a millisecond a message.
+#: Each job costs RQ's bookkeeping (a dozen Redis round trips), a claim and two commits: 100
+#: keeps that a small part of a message's cost.
 BATCH_SIZE = 100
 
 

@@ -1,4 +1,11 @@
-"""The RQ worker: one process per `flask jobs worker`, a forked work horse per job.
+"""The RQ worker: one process per `flask jobs worker`, running its jobs in that process.
+
+RQ's `SimpleWorker` runs each job in the worker's own process instead of forking a work horse
+for it. A fork per job (a copy of the page tables, a new database connection, RQ's bookkeeping
+in the child) cost more CPU than a batch of messages' sends. A job's timeout still holds (RQ
+raises it in the job with SIGALRM, as in a horse), and a job that fails leaves its rows for
+the sweeps, as before. What a fork gave for free is done here: each job runs in an app
+context of its own, so its session and connections are given back when it ends.
 
 RQ's worker rides out a lost connection only while it waits for a job. Anywhere else (its
 start, the heartbeat after a job, the suspension check) a Redis error ends its loop, and its
@@ -10,7 +17,6 @@ for as long as Redis stays away. SIGTERM or SIGINT stops it, during the back-off
 from __future__ import annotations
 
 import logging
-import os
 import random
 import signal
 import time
@@ -20,11 +26,10 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from sqlalchemy.orm import configure_mappers
 
-from portal.extensions import db
 from portal.jobs.deliver import prepare_worker
 from portal.jobs.queue import QUEUES, get_queue, redis_connection
 
@@ -55,12 +60,8 @@ class Backoff:
         self.failures = 0
 
 
-class WenxuWorker(Worker):
-    """RQ's worker, telling its supervisor why it stopped.
-
-    It also disposes the inherited connection pool in each forked horse: without this, parent
-    and child would share pooled PostgreSQL connections across processes.
-    """
+class WenxuWorker(SimpleWorker):
+    """RQ's worker without work horses, telling its supervisor why it stopped."""
 
     #: RQ's own wait between reconnections while it waits for a job, capped like ours.
     max_connection_wait_time = BACKOFF_CAP
@@ -86,11 +87,10 @@ class WenxuWorker(Worker):
         self.registered = True
 
     def perform_job(self, job: Any, queue: Any) -> bool:
-        db.engine.dispose(close=False)
-        try:
+        # A context per job, as a request has: the job's session is removed when it ends,
+        # whatever way it ends, and nothing one job left in `g` is seen by the next.
+        with current_app.app_context():
             return super().perform_job(job, queue)
-        finally:
-            db.session.remove()
 
 
 def build_worker() -> WenxuWorker:
@@ -107,9 +107,8 @@ def run_worker(*, burst: bool = False) -> None:
     A worker that ended because Redis failed is replaced after a back-off, in this process.
     """
     backoff = Backoff()
-    # Once here, not in every forked horse: SQLAlchemy configures the mappers on first use,
-    # the Twilio SDK imports its resources, Babel reads its catalogues, and a horse that does
-    # it all again costs its batch of 50 messages half a second of CPU.
+    # Before the first job, not in it: SQLAlchemy configures the mappers on first use, the
+    # Twilio SDK imports its resources, Babel reads its catalogues (half a second of CPU).
     configure_mappers()
     prepare_worker()
     # Through the app's logger once: Flask then gives the `portal` loggers their handler.
@@ -161,29 +160,16 @@ def _run_one(burst: bool, stop: StopSignal) -> tuple[WenxuWorker | None, RedisEr
 
 
 def _clean_up(worker: WenxuWorker) -> None:
-    """Wait for a job still running in a horse, and stop the worker's pubsub thread.
+    """Stop the worker's pubsub thread, which RQ's teardown leaves running when Redis failed.
 
-    RQ's teardown does neither when Redis failed mid-job. The horse's job finishes on its own
-    (a job is bounded by its timeout); a stop requested meanwhile waits for it, as RQ's warm
-    shutdown does.
+    A job in progress when Redis failed has ended already: it runs in this process, and RQ's
+    loop only gives up once the job has returned (or raised).
     """
-    if worker.horse_pid:
-        log.info("waiting for the job in progress", extra={"horse": worker.horse_pid})
-        while not _reaped(worker.horse_pid):
-            time.sleep(0.2)
     thread = worker.pubsub_thread
     if thread is not None and thread.is_alive():
         thread.stop()
         with suppress(RedisError, OSError):
             worker.pubsub.close()  # type: ignore[union-attr]
-
-
-def _reaped(pid: int) -> bool:
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True  # already reaped
-    return done != 0
 
 
 class StopSignal:

@@ -35,8 +35,8 @@ def start_worker(tmp_path: Path) -> Iterator:
 
 
 def run_by(server: RedisServer, worker: FlaskCommand) -> int:
-    """Enqueue a job and wait for it: the pid of the process whose horse ran it."""
-    job = Queue(QUEUE_NOTIFY, connection=server.client()).enqueue("posix.getppid")
+    """Enqueue a job and wait for it: the pid of the process that ran it."""
+    job = Queue(QUEUE_NOTIFY, connection=server.client()).enqueue("posix.getpid")
     wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 15, "done", worker.output)
     return job.return_value()
 
@@ -87,3 +87,19 @@ def test_sigterm_while_working_still_stops_the_worker(redis_server, start_worker
     worker.process.send_signal(signal.SIGTERM)
     assert worker.process.wait(15) == 0, worker.output()
     assert Worker.all(connection=connection) == []  # RQ's teardown ran
+
+
+def test_a_job_runs_in_the_worker_itself_and_its_timeout_still_stops_it(redis_server, start_worker):
+    worker = start_worker(redis_server)
+    connection = redis_server.client()
+    wait_for(lambda: Worker.all(connection=connection), 20, "registered", worker.output)
+    # No work horse is forked for a job: it runs in the worker's own process.
+    assert run_by(redis_server, worker) == worker.pid, worker.output()
+    queue = Queue(QUEUE_NOTIFY, connection=connection)
+    stuck = queue.enqueue("time.sleep", 60, job_timeout=1)
+    failed = JobStatus.FAILED
+    wait_for(lambda: stuck.get_status(refresh=True) == failed, 15, "timed out", worker.output)
+    assert "JobTimeoutException" in (stuck.latest_result().exc_string or "")
+    # The same worker goes on with the next job.
+    assert run_by(redis_server, worker) == worker.pid, worker.output()
+    assert worker.alive()
