@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import time_machine
@@ -50,6 +55,85 @@ def test_an_sms_goes_with_a_validity_period_and_a_status_callback(fake):
     assert form["From"] == "+15005550006" and form["ValidityPeriod"] == "14400"
     assert form["StatusCallback"] == "https://wenxu.example/webhooks/twilio/status/42"
     assert sid == fake.messages[0]["sid"] and sid.startswith("SM")
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Records each request as it arrives on the wire and answers as Twilio does a create."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[dict[str, Any]] = []
+    answer: dict[str, Any] = {"sid": "SM" + "2" * 32, "status": "queued"}
+
+    def do_POST(self) -> None:  # noqa: N802  (http.server's names)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.seen.append({"line": self.requestline, "headers": headers, "body": body})
+        answer = json.dumps(self.answer).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    _Recorder.seen = []
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_create_answered_without_a_sid_is_ambiguous(recorder, monkeypatch):
+    monkeypatch.setattr(_Recorder, "answer", {"status": "queued"})
+    client = TwilioClient(
+        account_sid=SID,
+        auth_token="secret",
+        from_number="+15005550006",
+        api_base_url=f"http://127.0.0.1:{recorder.server_address[1]}",
+    )
+    with pytest.raises(AmbiguousSend):  # no reference to record: looked for before a resend
+        client.send_sms(TO, "hi")
+
+
+@pytest.mark.parametrize("service", ["", "MG" + "1" * 32])
+def test_a_text_is_the_very_request_the_sdk_makes(recorder, service):
+    server = recorder
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    client = TwilioClient(
+        account_sid=SID,
+        auth_token="secret",
+        from_number="" if service else "+15005550006",
+        messaging_service_sid=service,
+        public_base_url="https://wenxu.example",
+        api_base_url=url,
+    )
+    sender = {"messaging_service_sid": service} if service else {"from_": "+15005550006"}
+    sdk = client.client.messages.create(
+        to=TO,
+        body="问需：已收到 & 谢谢",
+        validity_period=14400,
+        status_callback="https://wenxu.example/webhooks/twilio/status/42",
+        **sender,
+    )
+    ours = client.send_sms(TO, "问需：已收到 & 谢谢", notification_id=42)
+    by_sdk, by_us = _Recorder.seen
+    # Method, path, every header (basic auth, form encoding, the SDK's user agent) and the
+    # form's bytes, in the SDK's order.
+    assert by_us == by_sdk
+    assert by_us["line"] == f"POST /2010-04-01/Accounts/{SID}/Messages.json HTTP/1.1"
+    assert (
+        by_us["headers"]["authorization"]
+        == "Basic " + base64.b64encode(f"{SID}:secret".encode()).decode()
+    )
+    assert by_us["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert by_us["headers"]["user-agent"].startswith("twilio-python/")
+    assert ours == sdk.sid == "SM" + "2" * 32
 
 
 def test_a_messaging_service_sends_instead_of_a_number(fake):
