@@ -12,8 +12,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.jobs.deliver import deliver
 from portal.jobs.periodic import requeue_notifications
-from portal.jobs.queue import QUEUE_NOTIFY, QUEUES
+from portal.jobs.queue import QUEUE_NOTIFY
 from portal.models import Channel, MessageChannel, Notification, NotificationStatus
+from portal.services.notifications import queue_messages
 from tests.conftest import redis_url
 from tests.factories import create_case, create_resident
 
@@ -68,19 +69,52 @@ def test_with_redis_the_message_waits_for_a_worker(rq_mode):
 
 
 def test_flask_jobs_worker_runs_the_queue(app, rq_mode):
-    """`flask jobs worker --burst`: the forking worker we ship, against real Redis in CI."""
+    """`flask jobs worker --burst`, the worker we ship, against real Redis in CI. It forks no
+    work horse, so it runs on fakeredis too (which lives in this process)."""
     create_case(create_resident())
     db.session.commit()
     [message_id] = db.session.scalars(select(Notification.id)).all()
-    if isinstance(rq_mode, fakeredis.FakeRedis):
-        # fakeredis lives in this process: a forked work horse cannot report back to it.
-        SimpleWorker([Queue(name, connection=rq_mode) for name in QUEUES], connection=rq_mode).work(
-            burst=True
-        )
-    else:
-        result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
-        assert result.exit_code == 0, result.output
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
     assert _status(message_id) == NotificationStatus.DELIVERED
+    assert Queue(QUEUE_NOTIFY, connection=rq_mode).finished_job_registry.count == 1
+
+
+def _message(number: int, resident) -> dict:
+    return {
+        "dedupe_key": f"burst:{number}",
+        "channel": MessageChannel.SMS,
+        "resident_id": resident.id,
+        "template": "case_ack",
+        "params": {"case_type": "help", "reference": f"26110000{number}", "due": "12-01"},
+        "language": resident.language,
+        "to_phone": resident.phone,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def test_a_burst_of_messages_is_written_at_once_and_each_sent_after_commit(rq_mode):
+    residents = [
+        create_resident(quiet_hours_start=time(0), quiet_hours_end=time(0)) for _ in range(3)
+    ]
+    ids = queue_messages(db.session, [_message(n, r) for n, r in enumerate(residents)])
+    stored = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [row.id for row in stored] == ids
+    assert [row.dedupe_key for row in stored] == ["burst:0", "burst:1", "burst:2"]
+    queue = Queue(QUEUE_NOTIFY, connection=rq_mode)
+    assert queue.count == 0  # nothing before commit
+    db.session.commit()
+    assert queue.count == 1  # the three in one job
+    SimpleWorker([queue], connection=rq_mode).work(burst=True)
+    assert [_status(i) for i in ids] == [NotificationStatus.DELIVERED] * 3
+
+
+def test_a_rolled_back_burst_sends_nothing(rq_mode):
+    queue_messages(db.session, [_message(0, create_resident())])
+    db.session.rollback()
+    db.session.commit()
+    assert Queue(QUEUE_NOTIFY, connection=rq_mode).count == 0
+    assert db.session.scalars(select(Notification)).all() == []
 
 
 def test_healthz_reports_the_queue(client, rq_mode):
