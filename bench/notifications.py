@@ -11,19 +11,23 @@ Then the pipeline's own ceiling: N messages with the limit out of the way.
 The real components end to end: PostgreSQL (BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/wenxu_bench, dropped and made afresh), Redis (BENCH_REDIS_URL,
 default redis://127.0.0.1:6379/15, flushed), W `flask jobs worker` processes, and the fake Twilio
-server (tests/fake_twilio.py) on loopback, reached by the real `twilio` SDK over HTTP.
+server (tests/fake_twilio.py) on loopback, reached over HTTP as Twilio is (the SDK's pooled
+connection; a message create posted straight over it).
 
-Each message is the whole path: a notification row committed, its `deliver` job enqueued after
-commit, a worker claiming the row, rendering it, taking a token from the sender's bucket,
-calling Twilio and recording the message sid. The clock runs from the first row to the last
-`sent`. The goal (issue #12) is at least 400 messages per second with 2 workers.
+Each message is the whole path: a notification row committed (100 to a statement, as the
+sweep writes a burst: `queue_messages`), its `deliver` job enqueued after commit, a worker
+claiming the row, rendering it, taking a token from the sender's bucket, calling Twilio and
+recording the message sid. The clock runs from the first row to the last `sent`, from when the
+workers have registered. The goal (issue #12) is at least 400 messages per second with 2
+workers.
 
 The fake Twilio runs in a process of its own, so that it does not share the bench's
-interpreter, and the ceiling run also prints the CPU each part spent per message (the workers
-and their work horses, the fake, this process writing the rows, PostgreSQL's backends for the
-bench database, sampled every 50 ms, and the Redis server's own count, which includes anyone
-else using it): on a shared machine the seconds vary with the neighbours' load, the CPU per
-message much less, and 2 cores divided by its sum is what this machine could reach alone.
+interpreter, and the ceiling run also prints the CPU each part spent per message (the workers,
+which run their jobs in their own processes, the fake, this process writing the rows,
+PostgreSQL's backends for the bench database, sampled every 50 ms, and the Redis server's own
+count, which includes anyone else using it): on a shared machine the seconds vary with the
+neighbours' load, the CPU per message much less, and 2 cores divided by its sum is what this
+machine could reach alone.
 """
 
 from __future__ import annotations
@@ -198,7 +202,7 @@ def run(count: int, workers: int, rate: str | None) -> Run:
                 db.session.commit()
             sent = _wait_for_all(count, postgres, limit=max(120.0, count * 1.5))
             elapsed = time.perf_counter() - started
-            time.sleep(0.2)  # the last work horse records its batch and exits
+            time.sleep(0.2)  # the last job records its batch
             cpu_after = _cpu_now(processes, fake, redis)
             postgres.sample()
         finally:
@@ -248,7 +252,7 @@ def _serve_fake(pipe: Connection) -> None:
 
 
 def _cpu_now(processes: list[subprocess.Popen[bytes]], fake: FakeInProcess, redis: Redis) -> dict:
-    """CPU seconds so far: each part's (a worker counts its reaped work horses)."""
+    """CPU seconds so far: each part's (a worker's with any children it reaped)."""
     workers = 0.0
     for process in processes:
         fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -264,8 +268,8 @@ def _cpu_now(processes: list[subprocess.Popen[bytes]], fake: FakeInProcess, redi
 
 
 class Backends:
-    """CPU of PostgreSQL's backends serving the bench database, from /proc, sampled: a work
-    horse's connection lives one job, so the last 50 ms or so of each is missed."""
+    """CPU of PostgreSQL's backends serving the bench database, from /proc, sampled every
+    50 ms: a connection that ends between two samples has its last moments missed."""
 
     def __init__(self) -> None:
         self.first: dict[int, float] = {}
