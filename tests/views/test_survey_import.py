@@ -37,8 +37,9 @@ UPLOAD = "/admin/imports"
 
 
 @pytest.fixture
-def world(app, tmp_path):
-    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
+def world(app, tmp_path, monkeypatch):
+    # Put back afterwards, not removed: every later test on this worker posts with this app.
+    monkeypatch.setitem(app.config, "IMPORT_FOLDER", str(tmp_path / "imports"))
     county = create_area("511321000000", AreaLevel.COUNTY)
     township = create_area("511321101000", AreaLevel.TOWNSHIP, parent_id=county.id)
     village = create_area("511321101201", AreaLevel.VILLAGE, parent_id=township.id)
@@ -54,7 +55,6 @@ def world(app, tmp_path):
         "staff": staff,
         "outsider": outsider,
     }
-    app.config.pop("IMPORT_FOLDER", None)
 
 
 @pytest.fixture
