@@ -55,8 +55,9 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from redis import Redis  # noqa: E402
 from rq import Worker  # noqa: E402
-from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
+from bench.databases import fresh_database  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.config import config_from_env  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -71,15 +72,6 @@ BATCH = 100  # rows per transaction and statement, as the SLA sweep writes a bur
 RESIDENTS = 200
 LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "wenxu-bench-workers.log"
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def fresh_database(url: str) -> None:
-    parsed = make_url(url)
-    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    engine.dispose()
 
 
 def environment(twilio_url: str, rate: str | None) -> dict[str, str]:

@@ -14,7 +14,6 @@ and pages its township staff; without REDIS_URL the console messages are deliver
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import sys
@@ -24,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 # Run as a script, bench/ comes first on sys.path, where this file would shadow the standard
@@ -34,6 +33,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 from bench.case_rows import case_row  # noqa: E402
+from bench.databases import bench_database  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -41,19 +41,6 @@ from portal.models import AreaLevel, Case, CaseStatus, Role  # noqa: E402
 from portal.services.reference_data import seed_reference_data  # noqa: E402
 from portal.services.sweep import sweep  # noqa: E402
 from tests.factories import create_area, create_resident, create_user  # noqa: E402
-
-
-def _database(tmp: str) -> str:
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{Path(tmp) / 'bench.db'}"
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return url
 
 
 def _ms(seconds: float) -> str:
@@ -110,7 +97,7 @@ DUE_EVERY = 100
 
 def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url = _database(tmp)
+        url = bench_database(tmp)
         app = create_app(TestingConfig({"DATABASE_URL": url}))
         with app.app_context():
             upgrade()

@@ -61,6 +61,7 @@ from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
 
 import portal.jobs.queue as job_queue  # noqa: E402
 from bench import scale_data  # noqa: E402
+from bench.databases import fresh_database  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.auth import hash_password  # noqa: E402
 from portal.config import config_from_env  # noqa: E402
@@ -161,11 +162,7 @@ def prepare(url: str, size: scale_data.Size, reuse: bool) -> Info:
 
 def build(url: str, size: scale_data.Size) -> Info:
     parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
+    fresh_database(url)
     say(f"building {parsed.database} ({size.name})")
     started = time.perf_counter()
     app = make_app(url)

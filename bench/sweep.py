@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import make_url
 
 # Run as a script, bench/ comes first on sys.path (bench/queue.py would shadow the standard
@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import portal.jobs.queue as job_queue  # noqa: E402
 from bench.case_rows import case_row  # noqa: E402
+from bench.databases import bench_database  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -57,19 +58,6 @@ from tests.factories import create_area, create_resident, create_user  # noqa: E
 #: One due case in this many is a warning; the others escalate.
 WARNING_EVERY = 5
 CHUNK = 5000
-
-
-def _database(tmp: str) -> str:
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{Path(tmp) / 'bench.db'}"
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}"'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return url
 
 
 def _county() -> list[Any]:
@@ -166,7 +154,7 @@ def main() -> None:
     # Count the delivery jobs instead of running them inline (see the docstring).
     job_queue.dispatch = lambda queue_name, func, job_args: jobs.append((queue_name, job_args))
     with tempfile.TemporaryDirectory() as tmp:
-        url = _database(tmp)
+        url = bench_database(tmp)
         app = create_app(TestingConfig({"DATABASE_URL": url}))
         with app.app_context():
             upgrade()
