@@ -13,10 +13,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 
-from portal.jobs.queue import QUEUE_NOTIFY, after_commit_batched
 from portal.models import Area, Case, MessageChannel, Notification, Role, User
 from portal.models.base import AnySession
-from portal.services.bulk_rows import insert_rows
 from portal.services.notifications import queue_message
 from portal.services.sla import Counting
 from portal.services.sla_clocks import SweptCase
@@ -118,14 +116,6 @@ def staff_message(
         "send_after": send_after,
         "created_at": now,
     }
-
-
-def queue_staff_messages(session: AnySession, rows: list[dict[str, Any]]) -> None:
-    """Insert the messages `rows` (`staff_message`) in one statement, deliver after commit."""
-    from portal.jobs.deliver import deliver_many  # the job module imports notifications
-
-    for notification_id in insert_rows(session, Notification, rows):
-        after_commit_batched(session, QUEUE_NOTIFY, deliver_many, notification_id)
 
 
 @dataclass

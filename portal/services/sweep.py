@@ -36,6 +36,7 @@ from portal.services.escalation import (
     escalation_event,
     event_columns,
 )
+from portal.services.notifications import queue_messages
 from portal.services.sla import Counting, local_text
 from portal.services.sla_clocks import (
     ESCALATED_1,
@@ -52,7 +53,6 @@ from portal.services.sla_clocks import (
 from portal.services.staff_notices import (
     StaffDirectory,
     load_staff,
-    queue_staff_messages,
     staff_message,
     working_hours_resume,
 )
@@ -378,4 +378,4 @@ def _tell_staff(
             )
             for user in users
         ]
-    queue_staff_messages(session, rows)
+    queue_messages(session, rows)
