@@ -141,7 +141,9 @@ def test_a_delivery_is_recorded_the_item_delivered_and_the_resident_asked_to_rat
         ({"delivery-delivered_on": ""}, "delivered_on", "Enter the date it was delivered"),
         ({"delivery-delivered_on": "24/11"}, "delivered_on", "Write the date as year-month-day"),
         (
-            {"delivery-delivered_on": (TODAY + timedelta(days=1)).isoformat()},
+            # Two days ahead: parameters are made at collection, and a run that passes local
+            # midnight before this test would make "tomorrow" today (CI at 16:00 UTC).
+            {"delivery-delivered_on": (TODAY + timedelta(days=2)).isoformat()},
             "delivered_on",
             "The date cannot be in the future",
         ),

@@ -141,7 +141,9 @@ def test_supervisors_read_without_a_form_and_institutions_get_404(client_request
     ("changes", "field", "message"),
     [
         (
-            {"survey-surveyed_on": (TODAY + timedelta(days=1)).isoformat()},
+            # Two days ahead: parameters are made at collection, and a run that passes local
+            # midnight before this test would make "tomorrow" today (CI at 16:00 UTC).
+            {"survey-surveyed_on": (TODAY + timedelta(days=2)).isoformat()},
             "survey-surveyed_on",
             "The date of the visit cannot be in the future",
         ),
