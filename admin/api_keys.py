@@ -2,7 +2,7 @@
 
 A new key is kept in the session only until the page that shows it has been opened once; the
 database holds its keyed hash and its first characters. The logic is in
-`portal.services.api_keys`.
+`portal.services.accounts.api_keys`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
-from portal.i18n import current_locale
 from portal.models import ApiKey, Area, AreaLevel
-from portal.services import api_keys
-from portal.services.access import areas_for
+from portal.services.accounts import api_keys
+from portal.services.people.access import areas_for
+from portal.services.reference.labels import current_locale
 
 NEW_KEY = "new_api_key"  # session entry holding a new key until it has been shown once
 

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.forms import whole_number
 from portal.models import Role, User
-from portal.services.area_tree import AreaTree
+from portal.services.reference.area_tree import AreaTree
 
 
 def scope_root(user: User) -> int | None:

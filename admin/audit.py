@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from admin import bp
 from portal.extensions import db
 from portal.models import AuditEvent, Case
-from portal.services.access import record_refusal
+from portal.services.people.access import record_refusal
 
 log = logging.getLogger(__name__)
 

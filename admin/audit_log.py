@@ -20,10 +20,10 @@ from portal.auth import roles_required
 from portal.extensions import db
 from portal.forms import BaseForm, strip_text, whole_number
 from portal.models import AuditEvent, Resident, Role, User
-from portal.services.access import audit_events_for
-from portal.services.labels import ACCOUNT_ROLES
-from portal.services.phones import PhoneError, validate_phone
-from portal.services.sla import local_zone
+from portal.phones import PhoneError, validate_phone
+from portal.services.people.access import audit_events_for
+from portal.services.reference.labels import ACCOUNT_ROLES
+from portal.services.sla.sla import local_zone
 
 PAGE_SIZE = 50
 

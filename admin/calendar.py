@@ -1,6 +1,6 @@
 """The working-day calendar (administrators only): public holidays and make-up working days.
 
-The logic lives in `portal.services.calendar_admin`; this module parses forms and words errors.
+The logic lives in `portal.services.sla.calendar_admin`; this module parses forms and words errors.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from portal.auth import roles_required
 from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import CalendarDay
-from portal.services.calendar_admin import (
+from portal.services.sla.calendar_admin import (
     NAME_LENGTH,
     CalendarError,
     check_day,

@@ -2,7 +2,7 @@
 
 A task comes from the message fallback chain (no message reached the resident) or from a
 resident pressing 0 on a call. The list and the changes go through
-`portal.services.call_back_tasks`, which keeps them inside the user's areas.
+`portal.services.outbound.call_back_tasks`, which keeps them inside the user's areas.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ from admin import bp
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
-from portal.services.call_back_tasks import mark_called, open_tasks, recently_done, task_for
-from portal.services.call_backs import ASKED, UNREACHABLE
+from portal.services.outbound.call_back_tasks import (
+    mark_called,
+    open_tasks,
+    recently_done,
+    task_for,
+)
+from portal.services.outbound.call_backs import ASKED, UNREACHABLE
 
 NOTE_LIMIT = 500
 REASONS = {

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
-from portal.services.identifiers import normalise
+from portal.services.people.identifiers import normalise
 
 TEXT_LIMIT = 2000
 REASON_LIMIT = 500

@@ -39,16 +39,21 @@ from admin.case_forms import (
 from admin.timeline import STAFF_STATUSES, staff_timeline
 from portal.auth import staff_required
 from portal.extensions import db
-from portal.i18n import current_locale
 from portal.models import Case, CaseEvent, CaseStatus, SlaPolicy, User
-from portal.services import staff_actions, workflow
-from portal.services.access import cases_for
-from portal.services.area_tree import AreaNode, area_tree
-from portal.services.catalogue import catalogue
-from portal.services.guardians import guardians_of
-from portal.services.labels import CASE_TYPES, CHANNELS, GUARDIAN_KINDS, RELATIONSHIPS
-from portal.services.phones import mask_phone
-from portal.services.workflow import Action, ActionRefused
+from portal.phones import mask_phone
+from portal.services.cases import staff_actions, workflow
+from portal.services.cases.workflow import Action, ActionRefused
+from portal.services.people.access import cases_for
+from portal.services.people.guardians import guardians_of
+from portal.services.reference.area_tree import AreaNode, area_tree
+from portal.services.reference.catalogue import catalogue
+from portal.services.reference.labels import (
+    CASE_TYPES,
+    CHANNELS,
+    GUARDIAN_KINDS,
+    RELATIONSHIPS,
+    current_locale,
+)
 
 #: What a refusal means, in words staff can act on.
 REFUSALS = {

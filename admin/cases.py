@@ -21,12 +21,11 @@ from admin.counts import cap_text, count_text
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm
-from portal.i18n import current_locale
 from portal.models import CaseStatus, CaseType, User
-from portal.services import queue as case_queue
-from portal.services.area_tree import AreaTree, area_tree
-from portal.services.capped_counts import beyond_cap
-from portal.services.labels import CASE_STATUSES, CASE_TYPES
+from portal.services.cases import queue as case_queue
+from portal.services.reference.area_tree import AreaTree, area_tree
+from portal.services.reference.labels import CASE_STATUSES, CASE_TYPES, current_locale
+from portal.services.reporting.capped_counts import beyond_cap
 
 DEADLINE_LABELS = {
     case_queue.ON_TRACK: _l("On track"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import format_number
 from flask_babel import gettext as _
 
-from portal.services import capped_counts
+from portal.services.reporting import capped_counts
 
 
 def cap_text() -> str:

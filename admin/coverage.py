@@ -3,7 +3,8 @@ and satisfaction; each chart with its table, CSV and Excel exports, and a printa
 report.
 
 County staff, supervisors and administrators; township officers for their own township. The
-figures come from `portal.services.coverage` over the user's area, summed from the summaries;
+figures come from `portal.services.reporting.coverage` over the user's area, summed from the
+summaries;
 the page says as of when.
 """
 
@@ -23,11 +24,11 @@ from admin.charts import Chart, bar_chart
 from admin.downloads import csv_file, xlsx_file
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.i18n import current_locale
 from portal.models import Area, CoverageTarget, Role, Satisfaction
-from portal.services import coverage as stats
-from portal.services import summaries
-from portal.services.sla import local_zone
+from portal.services.reference.labels import current_locale
+from portal.services.reporting import coverage as stats
+from portal.services.reporting import summaries
+from portal.services.sla.sla import local_zone
 
 ROLES = (Role.COUNTY_STAFF, Role.SUPERVISOR, Role.TOWNSHIP_OFFICER)
 TABLES = ("coverage", "correspondence", "satisfaction")

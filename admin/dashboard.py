@@ -1,6 +1,7 @@
 """The dashboard: how well the user's area answers, by area, case type and month; with exports.
 
-The figures come from `portal.services.dashboard`, summed from the summaries over the user's
+The figures come from `portal.services.reporting.dashboard`, summed from the summaries over the
+user's
 area subtree, so each person sees only their own area; the area filter picks one of the child
 areas shown, never more. The page says how current the summaries are, and administrators can
 have them rebuilt (`dashboard_rebuild`).
@@ -26,16 +27,15 @@ from admin import bp
 from admin.charts import Chart, bar_chart
 from admin.downloads import csv_file, xlsx_file
 from portal.auth import roles_required
+from portal.clients.job_queue import QUEUE_PERIODIC, after_commit
 from portal.extensions import db
 from portal.forms import BaseForm
-from portal.i18n import current_locale
-from portal.jobs.queue import QUEUE_PERIODIC, after_commit
 from portal.jobs.summaries import refresh_summaries
 from portal.models import Area, AuditEvent, CaseType, Role
-from portal.services import dashboard as stats
-from portal.services import summaries
-from portal.services.labels import CASE_TYPES
-from portal.services.sla import local_zone
+from portal.services.reference.labels import CASE_TYPES, current_locale
+from portal.services.reporting import dashboard as stats
+from portal.services.reporting import summaries
+from portal.services.sla.sla import local_zone
 
 PERIODS = (3, 6, 12, 24)
 DEFAULT_MONTHS = 12

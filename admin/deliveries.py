@@ -29,11 +29,9 @@ from portal.auth import roles_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import MaxChars, PlainText, strip_text
-from portal.i18n import current_locale
 from portal.models import Delivery, NeedItem, PlanItem, Resident, Role
 from portal.models.submission import FormSubmission
-from portal.services.calendar_admin import local_today
-from portal.services.deliveries import (
+from portal.services.plans.deliveries import (
     ItemClosedError,
     SixElements,
     item_for_recording,
@@ -42,6 +40,8 @@ from portal.services.deliveries import (
     record_not_delivered,
     takes_deliveries,
 )
+from portal.services.reference.labels import current_locale
+from portal.services.sla.calendar_admin import local_today
 
 TEXT_LIMIT = 2000
 NAME_LIMIT = 200

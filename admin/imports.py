@@ -4,7 +4,7 @@ County staff (and administrators) upload a CSV or XLSX file in the documented te
 (docs/import.md). The upload only stores the file: a job checks it in full (the dry run) while
 the run's page shows its progress, and the report lists every bad row and field; nothing
 changes until the user confirms, and then a job applies it in batches, the page again showing
-progress. The logic is in `portal.services.survey_import` and `portal.jobs.imports`.
+progress. The logic is in `portal.services.surveys.survey_import` and `portal.jobs.imports`.
 """
 
 from __future__ import annotations
@@ -30,16 +30,16 @@ from wtforms import SelectField
 from admin import bp
 from admin.downloads import csv_file, xlsx_file
 from portal.auth import roles_required
+from portal.clients.job_queue import QUEUE_IMPORTS, after_commit
 from portal.extensions import csrf, db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import BaseForm
 from portal.jobs.imports import apply_import, check_import
-from portal.jobs.queue import QUEUE_IMPORTS, after_commit
 from portal.models import ImportRun, Role
 from portal.models.submission import FormSubmission
-from portal.services.calendar_admin import local_today
-from portal.services.survey_export import export_batches
-from portal.services.survey_import import (
+from portal.services.sla.calendar_admin import local_today
+from portal.services.surveys.survey_export import export_batches
+from portal.services.surveys.survey_import import (
     APPLYING,
     CHECKED,
     CHECKING,

@@ -15,8 +15,8 @@ from admin import bp
 from portal.auth import roles_required
 from portal.extensions import db
 from portal.models import Role
-from portal.services.area_tree import area_tree
-from portal.services.institutions import FULL_SCORE, summaries
+from portal.services.people.institutions import FULL_SCORE, summaries
+from portal.services.reference.area_tree import area_tree
 
 
 @bp.get("/institutions")

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from admin import bp
 from portal.auth import staff_required
-from portal.services.messages import SAMPLE_PARAMS, TEMPLATES, VOICE_TEMPLATES, render
-from portal.services.sms_segments import Segments, count
+from portal.services.outbound.messages import SAMPLE_PARAMS, TEMPLATES, VOICE_TEMPLATES, render
+from portal.services.outbound.sms_segments import Segments, count
 
 LANGUAGES = {"zh_CN": _l("Chinese"), "en": _l("English")}
 TEMPLATE_NAMES = {

@@ -24,9 +24,9 @@ from portal.auth import staff_required
 from portal.extensions import db
 from portal.jobs.periodic import NO_RECEIPT
 from portal.models import Notification, NotificationStatus, Role
-from portal.services.access import notifications_for
-from portal.services.labels import SKIP_REASONS
-from portal.services.receipts import unmatched
+from portal.services.outbound.receipts import unmatched
+from portal.services.people.access import notifications_for
+from portal.services.reference.labels import SKIP_REASONS
 
 PAGE_SIZE = 100
 

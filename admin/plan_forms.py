@@ -17,8 +17,8 @@ from wtforms.validators import DataRequired, Optional
 from admin.case_forms import OneOfChoices
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import ItemStatus, PlanPart
-from portal.services import labels
-from portal.services.plan_workflow import REQUIRED, ItemInput
+from portal.services.plans.plan_workflow import REQUIRED, ItemInput
+from portal.services.reference import labels
 
 TEXT_LIMIT = 2000
 NAME_LIMIT = 200

@@ -2,7 +2,7 @@
 
 The page shows the version being worked on (or the one in force), the year's needs without an
 answer yet, and the workflow steps the signed-in role may take now. Every step goes through
-`portal.services.plan_workflow`, which holds the rules; residents outside the user's area are
+`portal.services.plans.plan_workflow`, which holds the rules; residents outside the user's area are
 404, like any record outside scope.
 """
 
@@ -32,12 +32,11 @@ from portal.auth import roles_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import whole_number
-from portal.i18n import current_locale
 from portal.models import Institution, NeedItem, NeedsAnswer, Plan, PlanItem, Resident
 from portal.models.submission import FormSubmission
-from portal.services import plan_workflow as workflow
-from portal.services.needs import requestable_items
-from portal.services.plan_workflow import (
+from portal.services.cases.needs import requestable_items
+from portal.services.plans import plan_workflow as workflow
+from portal.services.plans.plan_workflow import (
     ANSWER_TARGET,
     EDITORS,
     READERS,
@@ -45,8 +44,9 @@ from portal.services.plan_workflow import (
     PlanActionRefused,
     PlanInvalidError,
 )
-from portal.services.plans import current_plan, items_by_part, plan_changes
-from portal.services.sla import local_zone
+from portal.services.plans.plans import current_plan, items_by_part, plan_changes
+from portal.services.reference.labels import current_locale
+from portal.services.sla.sla import local_zone
 
 REFUSED = {
     "not_allowed": _l("That step is not possible for this plan now. Nothing was changed."),

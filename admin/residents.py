@@ -1,7 +1,7 @@
 """Residents (/admin/residents): the people in the staff member's scope, and one resident's
 overview (identifiers masked, guardians, this year's home visit).
 
-Both start from `portal.services.access`, so a resident outside the scope is never listed and
+Both start from `portal.services.people.access`, so a resident outside the scope is never listed and
 their overview is a 404; opening an overview is an audited read.
 """
 
@@ -26,16 +26,15 @@ from admin.counts import cap_text
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.forms import BaseForm, strip_text, whole_number
-from portal.i18n import current_locale
 from portal.models import Resident, Role, User
-from portal.services.access import residents_for
-from portal.services.area_tree import area_tree
-from portal.services.calendar_admin import local_today
-from portal.services.capped_counts import beyond_cap
-from portal.services.guardians import guardians_of
-from portal.services.labels import CATEGORIES
-from portal.services.resident_list import resident_list
-from portal.services.surveys import SURVEY_READERS, SurveyState, year_survey
+from portal.services.people.access import residents_for
+from portal.services.people.guardians import guardians_of
+from portal.services.reference.area_tree import area_tree
+from portal.services.reference.labels import CATEGORIES, current_locale
+from portal.services.reporting.capped_counts import beyond_cap
+from portal.services.reporting.resident_list import resident_list
+from portal.services.sla.calendar_admin import local_today
+from portal.services.surveys.surveys import SURVEY_READERS, SurveyState, year_survey
 
 SURVEY_STATES = {
     SurveyState.DONE: _l("Visit recorded this year"),

@@ -17,7 +17,7 @@ from admin.audit import record_read
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.models import Resident
-from portal.services.access import residents_for
+from portal.services.people.access import residents_for
 from portal.views.service_card import render_card
 
 

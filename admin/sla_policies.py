@@ -1,6 +1,6 @@
 """SLA policies (administrators only): each case type's first-reply and resolution deadlines.
 
-The logic lives in `portal.services.sla_policies`; this module parses forms and words errors.
+The logic lives in `portal.services.sla.sla_policies`; this module parses forms and words errors.
 Numbers are text fields checked here, so what was typed stays in the field beside its error.
 """
 
@@ -25,9 +25,9 @@ from portal.auth import roles_required
 from portal.extensions import db
 from portal.forms import BaseForm, strip_text, whole_number
 from portal.models import SlaPolicy
-from portal.services.deadlines import Unit
-from portal.services.labels import CASE_TYPES
-from portal.services.sla_policies import PolicyValues, policies, update_policy
+from portal.services.reference.labels import CASE_TYPES
+from portal.services.sla.deadlines import Unit
+from portal.services.sla.sla_policies import PolicyValues, policies, update_policy
 
 UNITS: dict[str, LazyString] = {
     Unit.HOURS.value: _l("hours"),

@@ -22,13 +22,12 @@ from admin.area_picker import area_choices, chosen_area
 from portal.auth import hash_password, roles_required
 from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
-from portal.i18n import current_locale
 from portal.models import STAFF_ROLES, Area, Institution, Role, User
-from portal.services import staff_accounts as accounts
-from portal.services import two_factor
-from portal.services.area_tree import area_tree
-from portal.services.labels import ACCOUNT_ROLES
-from portal.services.phones import PhoneError, validate_phone
+from portal.phones import PhoneError, validate_phone
+from portal.services.accounts import staff_accounts as accounts
+from portal.services.accounts import two_factor
+from portal.services.reference.area_tree import area_tree
+from portal.services.reference.labels import ACCOUNT_ROLES, current_locale
 
 PAGE_SIZE = 50
 

@@ -2,7 +2,7 @@
 and see precision by area and institution.
 
 Supervisors and county staff (and administrators) only, inside their own areas; the sample and
-the precision figures come from `portal.services.supervision`.
+the precision figures come from `portal.services.reporting.supervision`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from admin.case_forms import OneOfChoices
 from portal.auth import roles_required
 from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
-from portal.i18n import current_locale
 from portal.models import Area, PlanItem, Resident, Role, SupervisionSample
-from portal.services import summaries
-from portal.services import supervision as service
-from portal.services.sla import local_zone
+from portal.services.reference.labels import current_locale
+from portal.services.reporting import summaries
+from portal.services.reporting import supervision as service
+from portal.services.sla.sla import local_zone
 
 ROLES = (Role.SUPERVISOR, Role.COUNTY_STAFF)
 NOTE_LIMIT = 1000

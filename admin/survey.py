@@ -27,13 +27,12 @@ from portal.auth import roles_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text, whole_number
-from portal.i18n import current_locale
 from portal.models import NeedItem, NeedsRecord, Resident, Role
 from portal.models.submission import FormSubmission
-from portal.services.access import residents_for
-from portal.services.calendar_admin import local_today
-from portal.services.labels import SURVEY_VALUES
-from portal.services.surveys import (
+from portal.services.people.access import residents_for
+from portal.services.reference.labels import SURVEY_VALUES, current_locale
+from portal.services.sla.calendar_admin import local_today
+from portal.services.surveys.surveys import (
     CHOICE_ANSWERS,
     LIVING_ARRANGEMENTS,
     SURVEY_READERS,

@@ -16,15 +16,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.i18n import current_locale
 from portal.models import Area, Case, CaseEvent, CaseStatus, EventKind, User
-from portal.services.case_actions import (
+from portal.services.cases.case_actions import (
     DISSATISFIED_LATE,
     DISSATISFIED_RATING,
     DISSATISFIED_TWICE,
 )
-from portal.services.escalation import BY_STAFF, DEADLINE_PASSED
-from portal.services.labels import SATISFACTION
+from portal.services.cases.escalation import BY_STAFF, DEADLINE_PASSED
+from portal.services.reference.labels import SATISFACTION, current_locale
 
 #: Case states as staff say them (the resident's labels speak to the resident: "Waiting for you").
 STAFF_STATUSES = {

@@ -49,7 +49,7 @@ from portal.models import (  # noqa: E402
     Satisfaction,
     User,
 )
-from portal.services import dashboard, summaries  # noqa: E402
+from portal.services.reporting import dashboard, summaries  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -26,7 +26,7 @@ from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import AreaLevel, Role  # noqa: E402
-from portal.services.reference_data import seed_reference_data  # noqa: E402
+from portal.services.reference.reference_data import seed_reference_data  # noqa: E402
 
 
 def main(count: int) -> None:

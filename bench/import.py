@@ -31,8 +31,8 @@ from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.jobs.imports import apply_import, check_import  # noqa: E402
 from portal.models import AreaLevel, ImportRun, Role  # noqa: E402
-from portal.services.reference_data import seed_reference_data  # noqa: E402
-from portal.services.survey_import import (  # noqa: E402
+from portal.services.reference.reference_data import seed_reference_data  # noqa: E402
+from portal.services.surveys.survey_import import (  # noqa: E402
     APPLYING,
     create_run,
     need_codes,

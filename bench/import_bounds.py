@@ -69,8 +69,8 @@ def set_up(url: str, folder: str, path: Path, rows: int, valid: bool) -> None:
 
     from portal.extensions import db
     from portal.models import AreaLevel, Role
-    from portal.services.reference_data import seed_reference_data
-    from portal.services.survey_import import template_header
+    from portal.services.reference.reference_data import seed_reference_data
+    from portal.services.surveys.survey_import import template_header
     from tests.factories import create_area, create_user
     from tests.import_files import id_number, survey_row
     from tests.xlsx_raw import write_xlsx

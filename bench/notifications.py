@@ -62,8 +62,8 @@ from portal import create_app  # noqa: E402
 from portal.config import config_from_env  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import AreaLevel, MessageChannel, Notification, NotificationStatus  # noqa: E402
-from portal.services.notifications import queue_messages  # noqa: E402
-from portal.services.reference_data import seed_reference_data  # noqa: E402
+from portal.services.outbound.notifications import queue_messages  # noqa: E402
+from portal.services.reference.reference_data import seed_reference_data  # noqa: E402
 from tests import fake_twilio  # noqa: E402
 
 DATABASE = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/wenxu_bench")

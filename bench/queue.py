@@ -38,8 +38,8 @@ from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import AreaLevel, Case, CaseStatus, Role  # noqa: E402
-from portal.services.reference_data import seed_reference_data  # noqa: E402
-from portal.services.sweep import sweep  # noqa: E402
+from portal.services.cases.sweep import sweep  # noqa: E402
+from portal.services.reference.reference_data import seed_reference_data  # noqa: E402
 from tests.factories import create_area, create_resident, create_user  # noqa: E402
 
 

@@ -44,9 +44,9 @@ from portal import create_app  # noqa: E402
 from portal.config import TestingConfig  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Area, Role, User  # noqa: E402
-from portal.services import coverage, dashboard, summaries, supervision  # noqa: E402
-from portal.services.access import cases_for  # noqa: E402
-from portal.services.reference_data import seed_reference_data  # noqa: E402
+from portal.services.people.access import cases_for  # noqa: E402
+from portal.services.reference.reference_data import seed_reference_data  # noqa: E402
+from portal.services.reporting import coverage, dashboard, summaries, supervision  # noqa: E402
 from tests.query_count import count_queries  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -59,7 +59,7 @@ from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
 
-import portal.jobs.queue as job_queue  # noqa: E402
+import portal.clients.job_queue as job_queue  # noqa: E402
 from bench import scale_data  # noqa: E402
 from bench.databases import fresh_database  # noqa: E402
 from portal import create_app  # noqa: E402
@@ -68,10 +68,10 @@ from portal.config import config_from_env  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.jobs.summaries import refresh_summaries  # noqa: E402
 from portal.models import Base  # noqa: E402
-from portal.services import api_keys  # noqa: E402
-from portal.services.crypto import FieldCipher  # noqa: E402
-from portal.services.reference_data import seed_reference_data  # noqa: E402
-from portal.services.sweep import sweep  # noqa: E402
+from portal.services.accounts import api_keys  # noqa: E402
+from portal.services.cases.sweep import sweep  # noqa: E402
+from portal.services.people.crypto import FieldCipher  # noqa: E402
+from portal.services.reference.reference_data import seed_reference_data  # noqa: E402
 from tests.query_count import count_queries  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wenxu_scale_{size}"

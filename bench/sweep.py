@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
-import portal.jobs.queue as job_queue  # noqa: E402
+import portal.clients.job_queue as job_queue  # noqa: E402
 from bench.case_rows import case_row  # noqa: E402
 from bench.databases import bench_database  # noqa: E402
 from portal import create_app  # noqa: E402
@@ -51,8 +51,8 @@ from portal.models import (  # noqa: E402
     Role,
     SlaMark,
 )
-from portal.services.reference_data import seed_reference_data  # noqa: E402
-from portal.services.sweep import sweep  # noqa: E402
+from portal.services.cases.sweep import sweep  # noqa: E402
+from portal.services.reference.reference_data import seed_reference_data  # noqa: E402
 from tests.factories import create_area, create_resident, create_user  # noqa: E402
 
 #: One due case in this many is a warning; the others escalate.

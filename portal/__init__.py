@@ -43,10 +43,10 @@ def register_extensions(app: Flask) -> None:
         sqlite,  # noqa: F401  (connection settings)
         static_files,
     )
-    from portal.clients import messaging
+    from portal.clients import job_queue as queue
+    from portal.clients import providers
     from portal.extensions import csrf, db, limiter, migrate
-    from portal.jobs import queue
-    from portal.services import crypto
+    from portal.services.people import crypto
 
     proxy.init_app(app)
     security_headers.init_app(app)
@@ -60,18 +60,18 @@ def register_extensions(app: Flask) -> None:
     auth.init_app(app)
     crypto.init_app(app)
     queue.init_app(app)
-    messaging.init_app(app)
+    providers.init_app(app)
     reference_cache.configure(app.config["REFERENCE_CHECK_SECONDS"])
 
 
 def register_blueprints(app: Flask) -> None:
-    from admin import bp as admin_bp
+    import admin
     from portal import webhooks
     from portal.views import catalogue_names, register_views
 
     register_views(app)
     catalogue_names.init_app(app)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
+    admin.register(app)
     webhooks.init_app(app)
 
 

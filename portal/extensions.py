@@ -10,7 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from portal.jobs.queue import CommittingSession
+from portal.clients.job_queue import CommittingSession
 from portal.models.base import Base
 
 log = logging.getLogger(__name__)

@@ -33,10 +33,10 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import Field, HiddenField
 from wtforms.validators import ValidationError
 
+from portal import form_submissions as submissions
 from portal.extensions import db
 from portal.forms import BaseForm
 from portal.models.submission import FormSubmission
-from portal.services import submissions
 
 #: The column holds 160 characters; a token is 76 (32 random, a dot, a 43-character signature).
 TOKEN_LIMIT = 160

@@ -9,15 +9,16 @@ from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, request
-from flask_babel import get_locale, get_translations
+from flask_babel import get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from portal.extensions import babel
-from portal.services import labels
-from portal.services.phones import mask_phone
+from portal.phones import mask_phone
+from portal.services.reference import labels
+from portal.services.reference.labels import current_locale
 
 LOCALE_COOKIE = "wenxu_lang"
 #: Babel locale → BCP 47 tag for `<html lang>`.
@@ -33,12 +34,6 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.language in supported:
         return str(current_user.language)
     return request.accept_languages.best_match(supported) or "zh_CN"
-
-
-def current_locale() -> str:
-    """The request's locale as one of our catalogue names ("zh_CN" or "en")."""
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
 def localtime(moment: datetime) -> str:

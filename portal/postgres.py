@@ -2,7 +2,8 @@
 
 psycopg prepares a statement on the server after its fifth run, and PostgreSQL may then reuse
 one generic plan for every later run. A generic plan cannot see which areas an
-`area_id = ANY(:ids)` holds (portal/services/area_tree.py: a township's 12 or a county's 200),
+`area_id = ANY(:ids)` holds (portal/services/reference/area_tree.py: a township's 12 or a
+county's 200),
 so it guesses, and at a province's size the county queue went from 70 ms to 750 ms after ten
 requests on a connection. `force_custom_plan` keeps the parsed statement and plans each run
 with its values, as the first runs were.

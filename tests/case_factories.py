@@ -7,7 +7,7 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import Case, CaseStatus, EventKind, Resident
-from portal.services.cases import append_event
+from portal.services.cases.cases import append_event
 from tests.factories import create_case
 
 

@@ -21,7 +21,7 @@ from portal import create_app, reference_cache
 from portal.config import TestingConfig
 from portal.extensions import db, limiter
 from portal.models import Base
-from portal.services.reference_data import seed_reference_data
+from portal.services.reference.reference_data import seed_reference_data
 from tests.html import ClientRequest
 
 pytest_plugins = ["tests.i18n_fixtures"]

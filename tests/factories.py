@@ -22,7 +22,7 @@ from portal.models import (
     Role,
     User,
 )
-from portal.services.cases import file_case
+from portal.services.cases.cases import file_case
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"  # noqa: S105 - test data

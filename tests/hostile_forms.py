@@ -42,12 +42,12 @@ from portal.models import (
     SlaPolicy,
 )
 from portal.models.imports import ImportRun
-from portal.services import staff_actions
-from portal.services.api_keys import create_key
-from portal.services.call_backs import ASKED, request_call_back
-from portal.services.crypto import cipher
-from portal.services.sign_in import pending_token
-from portal.services.supervision import draw_round, month_start
+from portal.services.accounts.api_keys import create_key
+from portal.services.accounts.sign_in import pending_token
+from portal.services.cases import staff_actions
+from portal.services.outbound.call_backs import ASKED, request_call_back
+from portal.services.people.crypto import cipher
+from portal.services.reporting.supervision import draw_round, month_start
 from tests.case_factories import create_resolved_case
 from tests.factories import (
     create_area,
@@ -372,6 +372,6 @@ def hostile_file() -> st.SearchStrategy[tuple[bytes, str]]:
 
 def need_item_id() -> int:
     """A catalogue item staff may add to a plan."""
-    from portal.services.needs import requestable_items
+    from portal.services.cases.needs import requestable_items
 
     return requestable_items(db.session)[0].id

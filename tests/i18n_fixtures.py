@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from portal.cli.catalogues import compile_catalogues
 from portal.config import PROJECT_ROOT
-from portal.services.translations import compile_catalogues
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from portal.services.identifiers import check_character
+from portal.services.people.identifiers import check_character
 
 
 def id_number(n: int, born: date = date(1980, 1, 1), area: str = "511321") -> str:

@@ -39,9 +39,9 @@ from portal.models import (
     User,
 )
 from portal.models.imports import ImportRun
-from portal.services import api_keys
-from portal.services.call_backs import ASKED, request_call_back
-from portal.services.cases import append_event
+from portal.services.accounts import api_keys
+from portal.services.cases.cases import append_event
+from portal.services.outbound.call_backs import ASKED, request_call_back
 from tests.factories import (
     create_area,
     create_case,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from portal.extensions import db
-from portal.services import summaries
+from portal.services.reporting import summaries
 
 
 def refresh_summaries(now: datetime | None = None, *, commit: bool = True) -> summaries.Refreshed:

@@ -8,8 +8,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from portal.clients import job_queue
 from portal.extensions import db
-from portal.jobs import queue as job_queue
 from portal.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,20 +100,6 @@ def test_urls_are_lowercase_kebab_case_with_typed_parameters(app):
         assert URL_RULE.match(rule.rule), (
             f"{rule.rule} is not lowercase kebab-case with typed parameters"
         )
-
-
-def test_portal_never_imports_admin():
-    for path in (ROOT / "portal").rglob("*.py"):
-        if path == ROOT / "portal" / "__init__.py":
-            continue  # the factory registers the admin blueprint: the one allowed import
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            assert not any(n == "admin" or n.startswith("admin.") for n in names), path
 
 
 def test_every_queue_has_a_worker(app, monkeypatch):

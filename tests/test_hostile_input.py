@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db, limiter
 from portal.models import AreaLevel, Case, Role
-from portal.services import api_keys
+from portal.services.accounts import api_keys
 from portal.views.safety import is_safe_path, safe_next
 from tests import hostile_forms
 from tests.factories import (

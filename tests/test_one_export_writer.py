@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from admin import downloads
 from portal.extensions import db
 from portal.models import AreaLevel, BasicStatusRecord, Role
-from portal.services.residents import register_resident
+from portal.services.people.residents import register_resident
 from tests.factories import create_area, create_user
 from tests.import_files import id_number
 

@@ -17,10 +17,8 @@ from babel.messages.catalog import Message
 from babel.messages.pofile import write_po
 from babel.support import Translations
 
-from portal.config import PROJECT_ROOT
-from portal.i18n_cli import translations_cli
-from portal.services import translations
-from portal.services.translations import (
+from portal.cli import catalogues as translations
+from portal.cli.catalogues import (
     CatalogueError,
     catalogue_problems,
     compile_catalogues,
@@ -29,6 +27,8 @@ from portal.services.translations import (
     read_catalogue,
     update_catalogues,
 )
+from portal.cli.translations import translations_cli
+from portal.config import PROJECT_ROOT
 from tests.i18n_fixtures import compiled_translations  # noqa: F401  (until conftest registers it)
 
 LOCALES = translations.LOCALES
@@ -74,7 +74,7 @@ SMALL_TREE = {
 
 def test_extraction_finds_python_template_and_plural_strings_in_the_code():
     found = extract_messages(PROJECT_ROOT)
-    assert "request for help" in found  # _l() in portal/services/labels.py
+    assert "request for help" in found  # _l() in portal/services/reference/labels.py
     assert "Skip to main content" in found  # base.html
     assert QUEUE_COUNT in found  # ngettext() in admin/templates/admin/queue.html
 

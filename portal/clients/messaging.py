@@ -12,9 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app
-
-from portal.services.phones import mask_phone
+from portal.phones import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -128,31 +126,3 @@ class ConsoleClient(MessagingClient):
     def _log(self, message: str, to: str, content: str) -> None:
         shown = content if self.show_content else f"({len(content)} characters)"
         log.info(message, mask_phone(to), shown)
-
-
-PROVIDERS = ("console", "twilio")
-
-
-def init_app(app: Flask) -> None:
-    name = app.config["MESSAGING_PROVIDER"]
-    if name not in PROVIDERS:
-        raise RuntimeError(f"MESSAGING_PROVIDER must be one of {sorted(PROVIDERS)}")
-    if name == "twilio":
-        from portal.clients.twilio_provider import TwilioClient
-
-        app.extensions["messaging"] = TwilioClient(
-            account_sid=app.config["TWILIO_ACCOUNT_SID"],
-            auth_token=app.config["TWILIO_AUTH_TOKEN"],
-            from_number=app.config["TWILIO_FROM_NUMBER"],
-            messaging_service_sid=app.config["TWILIO_MESSAGING_SERVICE_SID"],
-            public_base_url=app.config["PUBLIC_BASE_URL"],
-            api_base_url=app.config["TWILIO_API_BASE_URL"],
-            timeout=app.config["TWILIO_TIMEOUT_SECONDS"],
-        )
-        return
-    production = app.config["CONFIG_OBJECT"].ENV_NAME == "production"
-    app.extensions["messaging"] = ConsoleClient(show_content=not production)
-
-
-def messaging_client() -> MessagingClient:
-    return current_app.extensions["messaging"]  # type: ignore[no-any-return]

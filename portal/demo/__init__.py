@@ -31,7 +31,7 @@ from portal.demo.showcase import create_showcase
 from portal.demo.surveys import survey_most
 from portal.models import Case, CaseType
 from portal.models.base import AnySession
-from portal.services.reference_data import seed_reference_data
+from portal.services.reference.reference_data import seed_reference_data
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DEMO_TOTP_SECRET", "seed_demo"]
 

@@ -17,9 +17,9 @@ from portal.models import (
     Role,
     User,
 )
-from portal.services.crypto import cipher
-from portal.services.residents import register_resident
-from portal.services.two_factor import needs_second_factor
+from portal.services.accounts.two_factor import needs_second_factor
+from portal.services.people.crypto import cipher
+from portal.services.people.residents import register_resident
 
 DEMO_PASSWORD = "wenxu-demo"  # noqa: S105 - published demo password, refused in production
 #: The published authenticator key of the demo accounts that need a second factor (county

@@ -28,9 +28,9 @@ from portal.models import (
     Satisfaction,
     User,
 )
-from portal.services.cases import append_event, file_case
-from portal.services.sla import Counting, deadlines_for
-from portal.services.sla_clocks import reschedule
+from portal.services.cases.cases import append_event, file_case
+from portal.services.sla.sla import Counting, deadlines_for
+from portal.services.sla.sla_clocks import reschedule
 
 Text = tuple[str | None, str, str]
 

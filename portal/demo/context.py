@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal.models import Area, Institution, NeedItem, Resident, User
 from portal.models.base import AnySession
-from portal.services.sla import local_zone
+from portal.services.sla.sla import local_zone
 
 T = TypeVar("T")
 

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from portal.clients.job_queue import PENDING
 from portal.demo.context import DemoContext
-from portal.jobs.queue import PENDING
 from portal.models import Case, Notification, NotificationStatus, Resident
-from portal.services.messages import render
-from portal.services.notifications import quiet_hours_resume
-from portal.services.sla import local_zone
+from portal.services.outbound.messages import render
+from portal.services.outbound.notifications import quiet_hours_resume
+from portal.services.sla.sla import local_zone
 
 
 def mark_sent(ctx: DemoContext) -> int:

@@ -11,8 +11,8 @@ from typing import Any
 
 from portal.demo.context import DemoContext
 from portal.models import Area, Channel, Resident
-from portal.services.identifiers import check_character
-from portal.services.residents import register_resident
+from portal.services.people.identifiers import check_character
+from portal.services.people.residents import register_resident
 
 AREA_CODE = "511321"
 

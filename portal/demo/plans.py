@@ -17,7 +17,7 @@ from portal.demo.service_texts import (
 )
 from portal.demo.surveys import age_on
 from portal.models import Delivery, ItemStatus, Plan, PlanItem, PlanPart, PlanStatus, Resident
-from portal.services.sla import local_zone
+from portal.services.sla.sla import local_zone
 
 _STATUSES = (
     PlanStatus.DRAFT,

@@ -27,14 +27,20 @@ from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select, update
 
-from portal.clients.messaging import messaging_client
+from portal.clients.providers import messaging_client
 from portal.extensions import db
 from portal.jobs.send_one import Outcome, Outgoing, Sending, count_successes, send_one
 from portal.jobs.send_results import AMBIGUOUS, put_back, record_results
 from portal.models import Channel, Notification, NotificationStatus, Resident
-from portal.services.messages import IMMEDIATE, SAMPLE_PARAMS, SECRET_PARAMS, redacted, render
-from portal.services.notifications import quiet_hours_resume
-from portal.services.sla import local_zone
+from portal.services.outbound.messages import (
+    IMMEDIATE,
+    SAMPLE_PARAMS,
+    SECRET_PARAMS,
+    redacted,
+    render,
+)
+from portal.services.outbound.notifications import quiet_hours_resume
+from portal.services.sla.sla import local_zone
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.models import ImportRun, User
-from portal.services.calendar_admin import local_today
-from portal.services.survey_apply import apply_rows, finish_run
-from portal.services.survey_files import ImportFileError, count_rows, keep_rows, read_rows
-from portal.services.survey_import import (
+from portal.services.sla.calendar_admin import local_today
+from portal.services.surveys.survey_apply import apply_rows, finish_run
+from portal.services.surveys.survey_files import ImportFileError, count_rows, keep_rows, read_rows
+from portal.services.surveys.survey_import import (
     APPLYING,
     CHECKING,
     FAILED,

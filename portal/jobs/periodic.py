@@ -16,10 +16,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from portal.clients.messaging import ConsoleClient
-from portal.clients.twilio_provider import SMS_VALIDITY_SECONDS
-from portal.extensions import db
-from portal.jobs.queue import (
+from portal.clients.job_queue import (
     QUEUE_IMPORTS,
     QUEUE_NOTIFY,
     QUEUE_PERIODIC,
@@ -27,8 +24,12 @@ from portal.jobs.queue import (
     after_commit_batched,
     dispatch,
 )
+from portal.clients.messaging import ConsoleClient
+from portal.clients.twilio_provider import SMS_VALIDITY_SECONDS
+from portal.extensions import db
 from portal.jobs.summaries import refresh_summaries
 from portal.models import ImportRun, MessageChannel, Notification, NotificationStatus
+from portal.services.outbound.notifications import DELIVER_MANY
 
 log = logging.getLogger(__name__)
 S = NotificationStatus
@@ -92,8 +93,6 @@ def _requeue(condition: ColumnElement[bool]) -> int:
 
 def _requeue_ids(condition: ColumnElement[bool]) -> list[int]:
     """Queue a batch of due `created` rows matching `condition`, oldest first; their ids."""
-    from portal.jobs.deliver import deliver_many
-
     ids = list(
         db.session.scalars(
             select(Notification.id)
@@ -103,7 +102,7 @@ def _requeue_ids(condition: ColumnElement[bool]) -> list[int]:
         )
     )
     for notification_id in ids:
-        after_commit_batched(db.session, QUEUE_NOTIFY, deliver_many, notification_id)
+        after_commit_batched(db.session, QUEUE_NOTIFY, DELIVER_MANY, notification_id)
     db.session.commit()
     return ids
 
@@ -113,7 +112,7 @@ def time_out_receipts() -> int:
 
     The console provider has no receipts to wait for, so its messages are left alone.
     """
-    from portal.services.fallback import fall_back
+    from portal.services.outbound.fallback import fall_back
 
     now = datetime.now(UTC)
     rows = db.session.scalars(
@@ -142,7 +141,7 @@ def time_out_receipts() -> int:
 
 def apply_kept_receipts() -> int:
     """Apply receipts that came before their message had its reference (services.receipts)."""
-    from portal.services.receipts import apply_kept
+    from portal.services.outbound.receipts import apply_kept
 
     applied = apply_kept(db.session, now=datetime.now(UTC))
     db.session.commit()
@@ -196,7 +195,7 @@ def resume_imports() -> int:
     """Re-enqueue survey imports whose job died mid-way: a dry run starts over, applying
     resumes after the rows done."""
     from portal.jobs.imports import apply_import, check_import
-    from portal.services.survey_import import APPLYING, CHECKING
+    from portal.services.surveys.survey_import import APPLYING, CHECKING
 
     silent_since = datetime.now(UTC) - IMPORT_SILENT_AFTER
     runs = db.session.execute(
@@ -214,7 +213,7 @@ def resume_imports() -> int:
 
 def forget_old_drafts() -> int:
     """Remove form drafts nobody came back for within a week."""
-    from portal.services.drafts import purge_drafts
+    from portal.services.cases.drafts import purge_drafts
 
     removed = purge_drafts(db.session, datetime.now(UTC))
     db.session.commit()
@@ -223,7 +222,7 @@ def forget_old_drafts() -> int:
 
 def sla_sweep() -> int:
     """Warn and escalate cases whose next SLA check has come (see services.sweep)."""
-    from portal.services.sweep import sweep
+    from portal.services.cases.sweep import sweep
 
     result = sweep(db.session, datetime.now(UTC))
     log.info(

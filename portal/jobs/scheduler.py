@@ -31,8 +31,8 @@ from redis import Redis
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
 from redis.lock import Lock
 
+from portal.clients.job_queue import QUEUE_PERIODIC, get_queue, redis_connection
 from portal.jobs.periodic import enqueue_periodic, requeue_unsent
-from portal.jobs.queue import QUEUE_PERIODIC, get_queue, redis_connection
 from portal.jobs.worker import BACKOFF_CAP, Backoff
 
 log = logging.getLogger(__name__)

@@ -27,11 +27,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import Connection, Engine, bindparam, case, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.clients.job_queue import redis_connection
 from portal.clients.messaging import Found, MessagingClient, ProviderError
 from portal.extensions import db
-from portal.jobs.queue import redis_connection
 from portal.models import MessageChannel, Notification, NotificationStatus, ProviderReceipt
-from portal.services import send_rate, sender_pause
+from portal.services.outbound import send_rate, sender_pause
 
 log = logging.getLogger(__name__)
 

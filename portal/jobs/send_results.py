@@ -20,8 +20,8 @@ from portal.clients.twilio_provider import OptedOut
 from portal.jobs.send_one import FoundSent, Held, Outcome, Outgoing, Sent
 from portal.models import MessageChannel, Notification, NotificationStatus, Resident
 from portal.models.base import AnySession
-from portal.services.fallback import fall_back
-from portal.services.receipts import TABLES, Receipt, apply
+from portal.services.outbound.fallback import fall_back
+from portal.services.outbound.receipts import TABLES, Receipt, apply
 
 log = logging.getLogger(__name__)
 S = NotificationStatus

@@ -1,4 +1,4 @@
-"""Jobs that keep the reporting summaries current (see `portal.services.summaries`)."""
+"""Jobs that keep the reporting summaries current (see `portal.services.reporting.summaries`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import logging
 from datetime import UTC, datetime
 
 from portal.extensions import db
-from portal.services import summaries
-from portal.services.sla import local_zone
+from portal.services.reporting import summaries
+from portal.services.sla.sla import local_zone
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from sqlalchemy.orm import configure_mappers
 
+from portal.clients.job_queue import QUEUES, get_queue, redis_connection
 from portal.jobs.deliver import prepare_worker
-from portal.jobs.queue import QUEUES, get_queue, redis_connection
 
 log = logging.getLogger(__name__)
 

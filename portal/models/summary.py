@@ -1,5 +1,5 @@
 """Summary tables the reporting pages read (coverage, dashboard, supervision), kept by
-`portal.services.summaries`.
+`portal.services.reporting.summaries`.
 
 Each row holds counts for one area and one month (or one quarter's end, for coverage), so a
 page's figure is a sum over the rows of the areas in its scope instead of a scan of the raw

@@ -17,7 +17,7 @@ from flask_login import current_user
 from portal.auth import resident_required
 from portal.extensions import db
 from portal.models import AuditEvent, Guardianship, Resident, Role
-from portal.services.guardians import allows, guardians_of, valid_guardianships
+from portal.services.people.guardians import allows, guardians_of, valid_guardianships
 from portal.views.safety import safe_next
 
 bp = Blueprint("acting", __name__)

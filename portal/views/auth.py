@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
@@ -19,11 +19,9 @@ from portal.auth import verify_password
 from portal.extensions import db, limiter
 from portal.forms import BaseForm, strip_text
 from portal.models import User
-from portal.services.crypto import cipher
-from portal.services.phones import PhoneError, mask_phone, validate_phone
-from portal.services.sign_in import (
+from portal.phones import PhoneError, mask_phone, validate_phone
+from portal.services.accounts.sign_in import (
     SIGN_IN_FAILED,
-    SIGNED_IN,
     CodeCheck,
     audit_sign_in,
     check_code,
@@ -32,12 +30,10 @@ from portal.services.sign_in import (
     seconds_until_resend,
     send_code,
 )
-from portal.services.two_factor import needs_second_factor
-from portal.views.safety import safe_next
-
-bp: Blueprint = Blueprint("auth", __name__)
-#: The session key of a pending sign-in: an opaque token, never the number (see sign_in.py).
-PENDING_KEY = "sign_in_pending"
+from portal.services.accounts.two_factor import needs_second_factor
+from portal.services.people.crypto import cipher
+from portal.views import two_factor
+from portal.views.sign_in_steps import PENDING_KEY, bp, clean_code, complete_sign_in
 
 
 def _phone(form: FlaskForm, field: StringField) -> None:
@@ -57,16 +53,6 @@ class PhoneForm(BaseForm):
 
 class PasswordForm(PhoneForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password"))])
-
-
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-
-
-def clean_code(value: object) -> object:
-    """Full-width digits, spaces and hyphens from a pasted or dictated code are fine."""
-    if not isinstance(value, str):
-        return value
-    return "".join(value.translate(_FULL_WIDTH_DIGITS).split()).replace("-", "")
 
 
 class CodeForm(BaseForm):
@@ -144,30 +130,6 @@ def _signed_in(user: User, method: str) -> ResponseReturnValue:
     if needs_second_factor(user):
         return two_factor.begin_second_factor(user, request.args.get("next"), method)
     return complete_sign_in(user, request.args.get("next"), method)
-
-
-def complete_sign_in(
-    user: User, next_url: str | None, method: str, second_factor: str | None = None
-) -> ResponseReturnValue:
-    now = datetime.now(UTC)
-    user.last_sign_in_at = now
-    extra = {"second_factor": second_factor} if second_factor else {}
-    audit_sign_in(
-        db.session,
-        SIGNED_IN,
-        user=user,
-        phone=user.phone,
-        method=method,
-        ip_address=request.remote_addr,
-        now=now,
-        **extra,
-    )
-    db.session.commit()
-    session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
-    login_user(user)
-    session.pop(PENDING_KEY, None)
-    target = url_for("admin.queue") if user.is_staff else url_for("home.index")
-    return redirect(safe_next(next_url, default=target))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -294,7 +256,3 @@ def _end_every_session() -> ResponseReturnValue:
     logout_user()
     flash(_("You have signed out on every device."), "success")
     return redirect(url_for("home.index"))
-
-
-# The second factor's pages register on this blueprint; they use complete_sign_in above.
-from portal.views import two_factor  # noqa: E402

@@ -17,13 +17,13 @@ from wtforms.validators import AnyOf, DataRequired, Optional
 from portal.extensions import db
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import Case, CaseEvent, CaseStatus, EventKind, Satisfaction, User
-from portal.services.case_actions import (
+from portal.services.cases.case_actions import (
     DISSATISFIED_LATE,
     DISSATISFIED_RATING,
     DISSATISFIED_TWICE,
 )
-from portal.services.escalation import BY_STAFF, DEADLINE_PASSED
-from portal.services.labels import CASE_STATUSES, SATISFACTION
+from portal.services.cases.escalation import BY_STAFF, DEADLINE_PASSED
+from portal.services.reference.labels import CASE_STATUSES, SATISFACTION
 
 TEXT_LIMIT = 2000
 LEVELS = [s.value for s in Satisfaction]

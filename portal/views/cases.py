@@ -19,7 +19,6 @@ from portal.auth import resident_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import MaxChars, PlainText, strip_text
-from portal.i18n import current_locale
 from portal.models import (
     OPEN_STATUSES,
     Case,
@@ -30,9 +29,8 @@ from portal.models import (
     Satisfaction,
 )
 from portal.models.submission import FormSubmission
-from portal.services import case_actions
-from portal.services.access import cases_for
-from portal.services.case_actions import (
+from portal.services.cases import case_actions
+from portal.services.cases.case_actions import (
     RATE,
     REOPEN,
     REPLY,
@@ -42,8 +40,14 @@ from portal.services.case_actions import (
     reopen_until,
     require_allowed,
 )
-from portal.services.cases import file_case
-from portal.services.labels import CASE_TYPE_NOUNS, CASE_TYPES, SATISFACTION
+from portal.services.cases.cases import file_case
+from portal.services.people.access import cases_for
+from portal.services.reference.labels import (
+    CASE_TYPE_NOUNS,
+    CASE_TYPES,
+    SATISFACTION,
+    current_locale,
+)
 from portal.views.acting import acting_for
 from portal.views.case_page import RatingForm, ReopenForm, ReplyForm, empty_forms, timeline
 from portal.views.received import received

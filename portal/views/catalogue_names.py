@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Flask
 
 from portal.extensions import db
-from portal.i18n import current_locale
-from portal.services.catalogue import catalogue
+from portal.services.reference.catalogue import catalogue
+from portal.services.reference.labels import current_locale
 
 
 def need_item_name(item_id: int | None) -> str:

@@ -15,8 +15,8 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Area, Resident, Role
-from portal.services.directory import DOMAINS, contact_points, group_by_domain
-from portal.services.needs import requestable_items
+from portal.services.cases.needs import requestable_items
+from portal.services.plans.directory import DOMAINS, contact_points, group_by_domain
 from portal.views.acting import acting_for
 
 bp = Blueprint("directory", __name__)

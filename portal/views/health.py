@@ -15,9 +15,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.clients.job_queue import redis_connection
 from portal.extensions import db, limiter
 from portal.jobs.periodic import send_started
-from portal.jobs.queue import redis_connection
 from portal.jobs.scheduler import read_tick
 from portal.models import Notification, NotificationStatus
 

@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Role
-from portal.services.guardians import valid_guardianships
-from portal.services.home import home_summary
+from portal.services.people.guardians import valid_guardianships
+from portal.services.people.home import home_summary
 from portal.views.acting import acting_for
 
 bp = Blueprint("home", __name__)

@@ -14,7 +14,7 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.services.call_back_tasks import open_count
+from portal.services.outbound.call_back_tasks import open_count
 
 RESIDENT_NAV: list[tuple[str, LazyString]] = [
     ("home.index", _l("Home")),

@@ -18,14 +18,10 @@ from portal.auth import resident_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, submit_once
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
-from portal.i18n import current_locale
 from portal.models import Case, CaseType, NeedItem
 from portal.models.submission import FormSubmission
-from portal.services.access import cases_for
-from portal.services.cases import file_case
-from portal.services.catalogue import CatalogueItem
-from portal.services.directory import DOMAINS_BY_CODE, group_by_domain
-from portal.services.needs import (
+from portal.services.cases.cases import file_case
+from portal.services.cases.needs import (
     SEARCH_LIMIT,
     CaseNotOpenError,
     latest_public_replies,
@@ -33,6 +29,10 @@ from portal.services.needs import (
     requestable_items,
     withdraw_case,
 )
+from portal.services.people.access import cases_for
+from portal.services.plans.directory import DOMAINS_BY_CODE, group_by_domain
+from portal.services.reference.catalogue import CatalogueItem
+from portal.services.reference.labels import current_locale
 from portal.views.acting import acting_for
 from portal.views.timeout import restore_draft
 

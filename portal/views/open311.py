@@ -22,9 +22,10 @@ from werkzeug.exceptions import HTTPException
 from portal.extensions import csrf, db, limiter
 from portal.input_guard import refuse_control_characters
 from portal.models import ApiKey, Case
-from portal.services import api_keys, open311
-from portal.services.open311 import NewRequest, Open311Error, Query
-from portal.services.phones import PhoneError, validate_phone
+from portal.phones import PhoneError, validate_phone
+from portal.services.accounts import api_keys
+from portal.services.cases import open311
+from portal.services.cases.open311 import NewRequest, Open311Error, Query
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)

@@ -20,8 +20,8 @@ from portal.auth import hash_password, verify_password
 from portal.extensions import db, limiter
 from portal.forms import BaseForm
 from portal.models import User
-from portal.services.own_password import change_password, refuse_password_change
-from portal.services.staff_accounts import password_problem
+from portal.services.accounts.own_password import change_password, refuse_password_change
+from portal.services.accounts.staff_accounts import password_problem
 from portal.views.settings import bp
 
 

@@ -16,12 +16,11 @@ from portal.auth import resident_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, submit_once
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
-from portal.i18n import current_locale
 from portal.models import CaseType, Plan, Resident
-from portal.services import labels
-from portal.services.cases import file_case
-from portal.services.plan_workflow import plan_awaiting_agreement
-from portal.services.plans import (
+from portal.services.cases.cases import file_case
+from portal.services.cases.ratings import delivery_ratings, plan_rating
+from portal.services.plans.plan_workflow import plan_awaiting_agreement
+from portal.services.plans.plans import (
     PlanNotAwaitingAgreementError,
     agree_to_plan,
     current_plan,
@@ -30,7 +29,8 @@ from portal.services.plans import (
     plan_changes,
     plan_item_of,
 )
-from portal.services.ratings import delivery_ratings, plan_rating
+from portal.services.reference import labels
+from portal.services.reference.labels import current_locale
 from portal.views.acting import acting_for
 from portal.views.received import received
 

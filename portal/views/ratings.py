@@ -17,13 +17,9 @@ from portal.auth import resident_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
 from portal.forms import MaxChars, PlainText, strip_text
-from portal.i18n import current_locale
 from portal.models import Delivery, Plan, Rating, Resident, Satisfaction
 from portal.models.submission import FormSubmission
-from portal.services.catalogue import catalogue
-from portal.services.labels import SATISFACTION
-from portal.services.plans import current_plan, delivery_of
-from portal.services.ratings import (
+from portal.services.cases.ratings import (
     CHANGE_WINDOW,
     RatingLockedError,
     can_change,
@@ -32,6 +28,9 @@ from portal.services.ratings import (
     plan_rating,
     rate,
 )
+from portal.services.plans.plans import current_plan, delivery_of
+from portal.services.reference.catalogue import catalogue
+from portal.services.reference.labels import SATISFACTION, current_locale
 from portal.views.acting import acting_for
 
 bp = Blueprint("ratings", __name__)

@@ -21,14 +21,13 @@ from portal.auth import resident_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, submit_once
 from portal.forms import MaxChars, PlainText, strip_text
-from portal.i18n import current_locale
 from portal.models import BasicStatusRecord, CaseType, NeedsRecord, Resident
-from portal.services.area_tree import area_tree
-from portal.services.cases import file_case
-from portal.services.catalogue import catalogue
-from portal.services.labels import CATEGORIES, RECORD_PARTS, SURVEY_VALUES
-from portal.services.phones import mask_phone
-from portal.services.surveys import NotConfirmableError, confirm_in_portal
+from portal.phones import mask_phone
+from portal.services.cases.cases import file_case
+from portal.services.reference.area_tree import area_tree
+from portal.services.reference.catalogue import catalogue
+from portal.services.reference.labels import CATEGORIES, RECORD_PARTS, SURVEY_VALUES, current_locale
+from portal.services.surveys.surveys import NotConfirmableError, confirm_in_portal
 from portal.views.acting import acting_for
 from portal.views.received import received
 

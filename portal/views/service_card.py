@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 from portal.auth import resident_required
 from portal.extensions import db
 from portal.models import Resident
-from portal.services.labels import CATEGORIES
-from portal.services.phones import mask_phone
-from portal.services.service_card import service_card
+from portal.phones import mask_phone
+from portal.services.plans.service_card import service_card
+from portal.services.reference.labels import CATEGORIES
 from portal.views.acting import acting_for
 
 bp = Blueprint("service_card", __name__)

@@ -37,9 +37,8 @@ from portal.extensions import db
 from portal.forms import BaseForm, strip_text
 from portal.i18n import LOCALE_COOKIE
 from portal.models import Channel, Resident, Role
-from portal.services.labels import CHANNELS
-from portal.services.phone_pin import is_guessable, is_pin, set_pin
-from portal.services.settings import (
+from portal.services.accounts.phone_pin import is_guessable, is_pin, set_pin
+from portal.services.people.settings import (
     LANGUAGES,
     ClockError,
     DisplayPrefs,
@@ -48,6 +47,7 @@ from portal.services.settings import (
     set_large_text,
     update_settings,
 )
+from portal.services.reference.labels import CHANNELS
 from portal.views.acting import acting_for
 from portal.views.safety import safe_next
 
@@ -256,7 +256,3 @@ def init_app(app: Flask) -> None:
             return {}
         prefs = current_display()
         return {"display_prefs": prefs, "display_classes": prefs.classes}
-
-
-# Changing one's own password registers on this blueprint (its own module: its own journey).
-from portal.views import password  # noqa: E402, F401

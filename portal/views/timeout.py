@@ -28,7 +28,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from portal.extensions import db, limiter, login_manager
-from portal.services.drafts import DraftTooLarge, save_draft, take_draft
+from portal.services.cases.drafts import DraftTooLarge, save_draft, take_draft
 from portal.views.errors import render_error
 from portal.views.safety import safe_next
 

@@ -23,10 +23,10 @@ from wtforms.validators import DataRequired, Regexp
 from portal.extensions import db, limiter
 from portal.forms import BaseForm
 from portal.models import AuditEvent, User
-from portal.services import two_factor
-from portal.services.crypto import cipher
-from portal.services.sign_in import TWO_FACTOR_FAILED, audit_sign_in
-from portal.views import auth
+from portal.services.accounts import two_factor
+from portal.services.accounts.sign_in import TWO_FACTOR_FAILED, audit_sign_in
+from portal.services.people.crypto import cipher
+from portal.views.sign_in_steps import bp, clean_code, complete_sign_in
 
 PENDING_KEY = "two_factor_pending"
 PENDING_SECONDS = 5 * 60
@@ -36,7 +36,7 @@ WRONG_CODE = _l("That code is not right. Check the time on your phone and try th
 class AppCodeForm(BaseForm):
     code = StringField(
         _l("Code from your app"),
-        filters=[auth.clean_code],
+        filters=[clean_code],
         validators=[
             DataRequired(_l("Enter the 6-digit code your authenticator app shows")),
             Regexp(r"^\d{6}$", message=_l("Enter the 6 digits of the code")),
@@ -95,7 +95,7 @@ def _first_method() -> str:
 def _finish(user: User) -> ResponseReturnValue:
     method = _first_method()
     pending = session.pop(PENDING_KEY, None) or {}
-    return auth.complete_sign_in(user, pending.get("next"), method, second_factor="app")
+    return complete_sign_in(user, pending.get("next"), method, second_factor="app")
 
 
 def _wrong_code(user: User, now: datetime) -> None:
@@ -114,7 +114,7 @@ def _wrong_code(user: User, now: datetime) -> None:
     db.session.commit()
 
 
-@auth.bp.route("/sign-in/two-factor", methods=["GET", "POST"], endpoint="two_factor")
+@bp.route("/sign-in/two-factor", methods=["GET", "POST"], endpoint="two_factor")
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 @limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_pending_key)
 def two_factor_code() -> ResponseReturnValue:
@@ -138,7 +138,7 @@ def two_factor_code() -> ResponseReturnValue:
     )
 
 
-@auth.bp.route("/sign-in/two-factor/set-up", methods=["GET", "POST"])
+@bp.route("/sign-in/two-factor/set-up", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 @limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_pending_key)
 def two_factor_set_up() -> ResponseReturnValue:

@@ -19,7 +19,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from portal.extensions import db
 from portal.models import InboundMessage
-from portal.services.sms_in import receive_sms, recorded, reply_text
+from portal.services.inbound.sms_in import receive_sms, recorded, reply_text
 from portal.webhooks import bp
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from flask import request
 from flask.typing import ResponseReturnValue
 
 from portal.extensions import db
-from portal.services.receipts import Receipt, take_receipt
+from portal.services.outbound.receipts import Receipt, take_receipt
 from portal.webhooks import bp
 
 log = logging.getLogger(__name__)

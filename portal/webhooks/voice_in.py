@@ -2,7 +2,8 @@
 
 The caller's number finds the resident, and a 4-digit PIN set in settings confirms it is them
 (a caller ID alone can be faked). Then the line reads each open case and any plan waiting for
-their agreement (`portal.services.status_line`), and offers to record a message, which becomes a
+their agreement (`portal.services.inbound.status_line`), and offers to record a message, which
+becomes a
 case with the recording's address on it, once per call however often Twilio posts it.
 
 A call has no session: after the PIN, the action URLs carry a token signed with the app's
@@ -25,11 +26,11 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from portal.extensions import db
 from portal.models import Case, CaseChannel, CaseType, InboundMessage, Resident
-from portal.services.cases import file_case
-from portal.services.phone_accounts import resident_account
-from portal.services.phone_pin import LOCK_FOR, PinCheck, check_pin, is_locked
-from portal.services.phones import PhoneError, validate_phone
-from portal.services.status_line import spoken_date, status_sentences
+from portal.phones import PhoneError, validate_phone
+from portal.services.accounts.phone_accounts import resident_account
+from portal.services.accounts.phone_pin import LOCK_FOR, PinCheck, check_pin, is_locked
+from portal.services.cases.cases import file_case
+from portal.services.inbound.status_line import spoken_date, status_sentences
 from portal.webhooks import bp
 from portal.webhooks.speech import say, twiml
 

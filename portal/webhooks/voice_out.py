@@ -24,10 +24,10 @@ from portal.models import (
     Resident,
     Satisfaction,
 )
-from portal.services.call_backs import ASKED, request_call_back
-from portal.services.notifications import text_copy
-from portal.services.phone_ratings import PendingRating, pending_for, rate_by_phone
-from portal.services.plan_workflow import agree_from_phone, plan_awaiting_agreement
+from portal.services.inbound.phone_ratings import PendingRating, pending_for, rate_by_phone
+from portal.services.outbound.call_backs import ASKED, request_call_back
+from portal.services.outbound.notifications import text_copy
+from portal.services.plans.plan_workflow import agree_from_phone, plan_awaiting_agreement
 from portal.webhooks import bp
 from portal.webhooks.speech import say, twiml
 

@@ -37,11 +37,11 @@ from portal.models import (
 )
 from portal.models.imports import ImportRun
 from portal.models.supervision import SupervisionRound, SupervisionSample
-from portal.services import two_factor
-from portal.services.call_backs import ASKED, UNREACHABLE, request_call_back
-from portal.services.crypto import cipher
-from portal.services.reference_data import seed_coverage_targets
-from portal.services.supervision import Check, ItemCheck, record_check
+from portal.services.accounts import two_factor
+from portal.services.outbound.call_backs import ASKED, UNREACHABLE, request_call_back
+from portal.services.people.crypto import cipher
+from portal.services.reference.reference_data import seed_coverage_targets
+from portal.services.reporting.supervision import Check, ItemCheck, record_check
 from tests.case_factories import create_resolved_case
 from tests.factories import (
     PASSWORD,

@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 
 from portal.extensions import db
 from portal.models import Resident
-from portal.services.settings import DisplayPrefs
+from portal.services.people.settings import DisplayPrefs
 from portal.views.settings import DISPLAY_COOKIE
 from tests.browser.conftest import LiveServer
 from tests.browser.support import (

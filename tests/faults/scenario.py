@@ -21,7 +21,7 @@ from itertools import cycle
 from sqlalchemy import func, select
 
 from portal.models import Channel, Notification, NotificationStatus, Resident
-from portal.services.notifications import notify_resident
+from portal.services.outbound.notifications import notify_resident
 from tests.factories import create_area, create_resident_user
 from tests.faults.stack import Stack
 

@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, make_url, text
 from portal import create_app
 from portal.config import config_from_env
 from portal.extensions import db
-from portal.services.reference_data import seed_reference_data
+from portal.services.reference.reference_data import seed_reference_data
 from tests import fake_twilio
 
 ROOT = Path(__file__).resolve().parents[2]

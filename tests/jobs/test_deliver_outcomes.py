@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.jobs.deliver import deliver, deliver_many
 from portal.models import MessageChannel, Notification, NotificationStatus, Resident, Role
 from portal.models.notification import CallBack
-from portal.services.notifications import queue_message
+from portal.services.outbound.notifications import queue_message
 from tests import fake_twilio
 from tests.factories import create_case, create_guardianship, create_resident, create_user
 

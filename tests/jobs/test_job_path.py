@@ -9,12 +9,12 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
+from portal.clients.job_queue import QUEUE_NOTIFY
 from portal.extensions import db
 from portal.jobs.deliver import deliver
 from portal.jobs.periodic import requeue_notifications
-from portal.jobs.queue import QUEUE_NOTIFY
 from portal.models import Channel, MessageChannel, Notification, NotificationStatus
-from portal.services.notifications import queue_messages
+from portal.services.outbound.notifications import queue_messages
 from tests.conftest import redis_url
 from tests.factories import create_case, create_resident
 
@@ -190,8 +190,8 @@ def test_flask_jobs_worker_without_redis_says_why(app):
 
 
 def test_the_messages_of_one_transaction_go_out_in_batches(rq_mode):
-    from portal.jobs.queue import BATCH_SIZE
-    from portal.services.notifications import queue_message
+    from portal.clients.job_queue import BATCH_SIZE
+    from portal.services.outbound.notifications import queue_message
 
     resident = create_resident()
     db.session.commit()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from portal.jobs import queue as queue_module
-from portal.jobs.queue import QUEUES
+from portal.clients import job_queue as queue_module
+from portal.clients.job_queue import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Function name: position of the queue argument.
@@ -35,7 +35,7 @@ def _queue_arguments() -> list[tuple[str, ast.expr]]:
 def test_every_job_is_enqueued_on_a_queue_with_a_worker():
     calls = _queue_arguments()
     files = {where.partition(":")[0] for where, _ in calls}
-    assert {"portal/services/notifications.py", "portal/jobs/periodic.py"} <= files
+    assert {"portal/services/outbound/notifications.py", "portal/jobs/periodic.py"} <= files
     for where, argument in calls:
         assert isinstance(argument, ast.Name), f"{where}: name the queue with a constant"
         value = getattr(queue_module, argument.id, None)

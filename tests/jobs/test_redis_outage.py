@@ -11,10 +11,10 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
+from portal.clients.job_queue import QUEUE_NOTIFY, QUEUES
 from portal.extensions import db
 from portal.jobs.deliver import deliver
 from portal.jobs.periodic import enqueue_periodic
-from portal.jobs.queue import QUEUE_NOTIFY, QUEUES
 from portal.models import Case, NeedItem, Notification, NotificationStatus
 from tests.factories import create_case, create_resident, create_resident_user
 from tests.jobs.conftest import DOWN

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from rq import Queue
 
+from portal.clients.job_queue import QUEUE_NOTIFY
 from portal.extensions import db
 from portal.jobs import periodic
-from portal.jobs.queue import QUEUE_NOTIFY
 from portal.models import MessageChannel, Notification, NotificationStatus
 from tests.factories import create_resident
 

@@ -10,9 +10,9 @@ import pytest
 from redis import Redis
 from rq import Queue
 
+from portal.clients.job_queue import QUEUE_PERIODIC
 from portal.jobs import scheduler
 from portal.jobs.periodic import PERIODIC_JOBS
-from portal.jobs.queue import QUEUE_PERIODIC
 from portal.jobs.scheduler import (
     LOCK_KEY,
     TICK_KEPT_INTERVALS,

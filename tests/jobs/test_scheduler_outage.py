@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from rq import Queue
 
-from portal.jobs.queue import QUEUE_PERIODIC
+from portal.clients.job_queue import QUEUE_PERIODIC
 from portal.jobs.scheduler import LOCK_KEY, TICK_KEY
 from tests.jobs.outage import FlaskCommand, RedisServer, wait_for
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.jobs.deliver import deliver_many
 from portal.models import MessageChannel, Notification, NotificationStatus
-from portal.services import sender_pause
-from portal.services.notifications import queue_message
+from portal.services.outbound import sender_pause
+from portal.services.outbound.notifications import queue_message
 from tests.factories import create_resident
 
 TO = "+8613800001234"

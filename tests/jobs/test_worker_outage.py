@@ -14,7 +14,7 @@ import pytest
 from rq import Queue, Worker
 from rq.job import Job, JobStatus
 
-from portal.jobs.queue import QUEUE_NOTIFY
+from portal.clients.job_queue import QUEUE_NOTIFY
 from tests.jobs.outage import FlaskCommand, RedisServer, wait_for
 
 LOST = "worker lost Redis"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Area, AreaLevel
-from portal.services.bulk_rows import _JsonValues, insert_new_rows, insert_rows, update_rows
+from portal.models.bulk_rows import _JsonValues, insert_new_rows, insert_rows, update_rows
 from tests.query_count import count_queries
 
 

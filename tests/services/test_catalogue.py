@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import NeedItem
-from portal.services.catalogue import CatalogueItem, catalogue
-from portal.services.needs import requestable_items
+from portal.services.cases.needs import requestable_items
+from portal.services.reference.catalogue import CatalogueItem, catalogue
 from tests.query_count import count_queries
 
 pytestmark = pytest.mark.usefixtures("app")

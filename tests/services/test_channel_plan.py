@@ -16,7 +16,7 @@ from portal.models import (
     NotificationStatus,
     Role,
 )
-from portal.services.notifications import channel_plan, notify_resident
+from portal.services.outbound.notifications import channel_plan, notify_resident
 from tests.factories import create_resident, create_user
 
 pytestmark = pytest.mark.usefixtures("app")

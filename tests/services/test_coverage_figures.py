@@ -9,9 +9,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, GivenAs, NeedsAnswer, NeedsRecord, Rating, Satisfaction
-from portal.services import coverage
-from portal.services.coverage import Period
-from portal.services.reference_data import seed_coverage_targets
+from portal.services.reference.reference_data import seed_coverage_targets
+from portal.services.reporting import coverage
+from portal.services.reporting.coverage import Period
 from tests.factories import create_area, create_resident
 from tests.plan_factories import create_delivery, create_plan, create_plan_item, need_item
 from tests.summary_helpers import refresh_summaries

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from portal.services.deadlines import (
+from portal.services.sla.deadlines import (
     DEFAULT_POLICIES,
     Deadline,
     PolicyDefaults,
@@ -16,7 +16,7 @@ from portal.services.deadlines import (
     extend_for_pause,
     warn_at,
 )
-from portal.services.workdays import WorkCalendar, from_chinese_calendar
+from portal.services.sla.workdays import WorkCalendar, from_chinese_calendar
 
 SH = ZoneInfo("Asia/Shanghai")
 CALENDAR = WorkCalendar.from_entries(*from_chinese_calendar([2024, 2025, 2026, 2027]))

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.auth import verify_password
+from portal.clients.job_queue import PENDING
 from portal.config import ProductionConfig
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from portal.extensions import db
-from portal.jobs.queue import PENDING
 from portal.models import (
     OPEN_STATUSES,
     Area,
@@ -39,10 +39,10 @@ from portal.models import (
     Satisfaction,
     User,
 )
-from portal.services.access import cases_for
-from portal.services.crypto import cipher
-from portal.services.identifiers import validate_certificate_number
-from portal.services.residents import find_by_id_number, reveal_id_number
+from portal.services.people.access import cases_for
+from portal.services.people.crypto import cipher
+from portal.services.people.identifiers import validate_certificate_number
+from portal.services.people.residents import find_by_id_number, reveal_id_number
 from tests.conftest import _delete_rows
 from tests.factories import create_area, create_user
 

@@ -11,8 +11,8 @@ from portal.config import ProductionConfig
 from portal.demo import DEMO_ACCOUNTS, DEMO_TOTP_SECRET, seed_demo
 from portal.extensions import db
 from portal.models import User
-from portal.services import two_factor
-from portal.services.crypto import cipher
+from portal.services.accounts import two_factor
+from portal.services.people.crypto import cipher
 
 NOW = datetime(2026, 5, 20, 3, 0, tzinfo=UTC)
 

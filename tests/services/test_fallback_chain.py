@@ -8,8 +8,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Channel, MessageChannel, Notification, NotificationStatus, Role
 from portal.models.notification import CallBack
-from portal.services.fallback import fall_back
-from portal.services.notifications import notify_resident, queue_message
+from portal.services.outbound.fallback import fall_back
+from portal.services.outbound.notifications import notify_resident, queue_message
 from tests.factories import create_guardianship, create_resident, create_user
 
 pytestmark = pytest.mark.usefixtures("app")

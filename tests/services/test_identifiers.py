@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from portal.services.identifiers import (
+from portal.services.people.identifiers import (
     WARNING_UNKNOWN_PROVINCE,
     IdentifierError,
     check_character,

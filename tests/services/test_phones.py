@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.services.phones import PhoneError, mask_phone, validate_phone
+from portal.phones import PhoneError, mask_phone, validate_phone
 
 
 @pytest.mark.parametrize(

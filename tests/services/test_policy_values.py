@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, SlaPolicy
-from portal.services.sla_policies import PolicyValues, policies, update_policy
+from portal.services.sla.sla_policies import PolicyValues, policies, update_policy
 from tests.reference_rows import kept_reference_rows
 
 GOOD = PolicyValues(1, "working_days", 15, "working_days", 1, 5)

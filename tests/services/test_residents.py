@@ -6,8 +6,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Channel
-from portal.services.identifiers import IdentifierError
-from portal.services.residents import (
+from portal.services.people.identifiers import IdentifierError
+from portal.services.people.residents import (
     CertificateMismatchError,
     DuplicateResidentError,
     find_by_id_number,

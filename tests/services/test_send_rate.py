@@ -4,7 +4,7 @@ import fakeredis
 import pytest
 from redis import Redis
 
-from portal.services.send_rate import acquire, take
+from portal.services.outbound.send_rate import acquire, take
 from tests.conftest import redis_url
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import SignInCode, User
-from portal.services.crypto import cipher
-from portal.services.sign_in import MAX_TRIES, CodeCheck, check_code, send_code
+from portal.services.accounts.sign_in import MAX_TRIES, CodeCheck, check_code, send_code
+from portal.services.people.crypto import cipher
 from tests.factories import create_resident_user
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

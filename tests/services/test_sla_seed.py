@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import CalendarDay, CalendarYear, SlaPolicy
-from portal.services.calendar_admin import seed_years
-from portal.services.reference_data import seed_reference_data
+from portal.services.reference.reference_data import seed_reference_data
+from portal.services.sla.calendar_admin import seed_years
 from tests.reference_rows import kept_reference_rows
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.services.sms_segments import GSM7, UCS2, count
+from portal.services.outbound.sms_segments import GSM7, UCS2, count
 
 
 @pytest.mark.parametrize(

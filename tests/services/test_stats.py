@@ -1,4 +1,4 @@
-"""The dashboard's figures on a small, known set of cases (see portal.services.dashboard)."""
+"""The dashboard's figures on a small, known set of cases (portal.services.reporting.dashboard)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Area, AreaLevel, CaseStatus, CaseType, Role, Satisfaction
-from portal.services import dashboard
+from portal.services.reporting import dashboard
 from tests.dashboard_factories import make_case, rate
 from tests.factories import create_area, create_resident, create_user
 from tests.summary_helpers import refresh_summaries

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, Institution, Resident, Role
-from portal.services import supervision as service
+from portal.services.reporting import supervision as service
 from tests.factories import create_area, create_resident, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item
 from tests.summary_helpers import refresh_summaries

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from portal.services import survey_files
-from portal.services.survey_files import ImportFileError, cell_text, count_rows, read_rows
+from portal.services.surveys import survey_files
+from portal.services.surveys.survey_files import ImportFileError, cell_text, count_rows, read_rows
 from tests.import_files import to_csv, to_xlsx
 from tests.xlsx_raw import write_xlsx
 

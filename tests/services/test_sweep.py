@@ -24,9 +24,9 @@ from portal.models import (
     Role,
     SlaMark,
 )
-from portal.services import staff_actions
-from portal.services.case_actions import reply as resident_reply
-from portal.services.sweep import sweep
+from portal.services.cases import staff_actions
+from portal.services.cases.case_actions import reply as resident_reply
+from portal.services.cases.sweep import sweep
 from tests.factories import (
     create_area,
     create_case,

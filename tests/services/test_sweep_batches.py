@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-import portal.jobs.queue as job_queue
-import portal.services.sweep as sweep_module
+import portal.clients.job_queue as job_queue
+import portal.services.cases.sweep as sweep_module
 from portal.extensions import db
 from portal.models import (
     AreaLevel,
@@ -25,8 +25,8 @@ from portal.models import (
     Role,
     SlaMark,
 )
-from portal.services import staff_actions
-from portal.services.sweep import sweep
+from portal.services.cases import staff_actions
+from portal.services.cases.sweep import sweep
 from tests.factories import create_area, create_case, create_resident, create_user
 from tests.query_count import count_queries
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from portal.services.workdays import CalendarEntry, WorkCalendar, from_chinese_calendar
+from portal.services.sla.workdays import CalendarEntry, WorkCalendar, from_chinese_calendar
 
 ENTRIES, KNOWN = from_chinese_calendar([2025, 2026])
 CALENDAR = WorkCalendar.from_entries(ENTRIES, KNOWN)

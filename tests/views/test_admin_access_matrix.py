@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, CaseEvent, Institution, PlanStatus, Role
 from portal.models.imports import ImportRun
-from portal.services.api_keys import create_key
-from portal.services.call_backs import ASKED, request_call_back
-from portal.services.supervision import draw_round, month_start
+from portal.services.accounts.api_keys import create_key
+from portal.services.outbound.call_backs import ASKED, request_call_back
+from portal.services.reporting.supervision import draw_round, month_start
 from tests.factories import (
     create_area,
     create_case,

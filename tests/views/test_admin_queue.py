@@ -108,7 +108,7 @@ def test_staff_without_an_area_see_nothing(client_request, areas):
 def test_the_queue_puts_the_most_urgent_deadline_first_and_flags_overdue(client_request, areas):
     from datetime import UTC, datetime, timedelta
 
-    from portal.services.sla_clocks import reschedule
+    from portal.services.sla.sla_clocks import reschedule
 
     resident = create_resident(areas["village"])
     now = datetime.now(UTC)

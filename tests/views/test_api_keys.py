@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import ApiKey, AreaLevel, AuditEvent, Role
-from portal.services.api_keys import key_hash
+from portal.services.accounts.api_keys import key_hash
 from tests.factories import create_area, create_resident, create_user
 from tests.html import error_summary, field_error
 

@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, Role
-from portal.services.access import audit_events_for
+from portal.services.people.access import audit_events_for
 from tests.factories import create_area, create_resident, create_user
 from tests.html import error_summary, field_error
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, CalendarDay, CalendarYear, Role
-from portal.services.sla import deadlines_for
+from portal.services.sla.sla import deadlines_for
 from tests.factories import create_area, create_case, create_resident, create_user
 from tests.html import error_summary, field_error
 from tests.reference_rows import kept_reference_rows

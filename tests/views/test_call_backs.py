@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AreaLevel, AuditEvent, Role
 from portal.models.notification import CallBack
-from portal.services.call_backs import ASKED, UNREACHABLE, request_call_back
+from portal.services.outbound.call_backs import ASKED, UNREACHABLE, request_call_back
 from tests.factories import create_area, create_case, create_resident, create_user
 
 NOW = datetime.now(UTC)

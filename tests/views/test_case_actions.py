@@ -19,8 +19,8 @@ from portal.models import (
     Role,
     Satisfaction,
 )
-from portal.services.case_actions import RESIDENT_ACTIONS, ActionRefused, allowed_actions
-from portal.services.cases import append_event
+from portal.services.cases.case_actions import RESIDENT_ACTIONS, ActionRefused, allowed_actions
+from portal.services.cases.cases import append_event
 from tests.case_factories import resolve
 from tests.factories import (
     create_area,
@@ -456,7 +456,7 @@ def test_a_strangers_case_answers_404(client_request, resident_user, action):
 
 
 def test_services_refuse_actions_the_table_does_not_allow(app):
-    from portal.services import case_actions
+    from portal.services.cases import case_actions
 
     user, resident = create_resident_user()
     case = _case(resident)

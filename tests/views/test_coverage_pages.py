@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from portal.extensions import db
 from portal.models import AreaLevel, Institution, Role
-from portal.services.reference_data import seed_coverage_targets
+from portal.services.reference.reference_data import seed_coverage_targets
 from tests.factories import create_area, create_resident, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item
 from tests.summary_helpers import refresh_summaries

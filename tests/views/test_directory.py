@@ -4,7 +4,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, Role
-from portal.services.directory import DOMAINS, contact_points
+from portal.services.plans.directory import DOMAINS, contact_points
 from tests.factories import (
     create_area,
     create_guardianship,

@@ -9,7 +9,7 @@ import pytest
 from portal.extensions import db
 from portal.models import AreaLevel, Institution, PlanStatus, Rating, Role, Satisfaction
 from portal.models.supervision import SupervisionItem, SupervisionRound, SupervisionSample
-from portal.services.institutions import precision_score
+from portal.services.people.institutions import precision_score
 from tests.factories import create_area, create_resident, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item
 

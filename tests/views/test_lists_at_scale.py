@@ -7,7 +7,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, Role
-from portal.services import access, capped_counts, resident_list
+from portal.services.people import access
+from portal.services.reporting import capped_counts, resident_list
 from tests.factories import create_area, create_case, create_resident, create_user
 from tests.query_count import count_queries
 

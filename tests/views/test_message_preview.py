@@ -4,7 +4,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Role
-from portal.services.messages import TEMPLATES
+from portal.services.outbound.messages import TEMPLATES
 from tests.factories import create_area, create_user
 
 
@@ -45,7 +45,7 @@ def test_residents_cannot_see_the_preview(client_request, app):
 
 
 def test_a_rating_request_says_reply_by_text_and_leaves_the_keys_to_the_call(app):
-    from portal.services.messages import SAMPLE_PARAMS, render
+    from portal.services.outbound.messages import SAMPLE_PARAMS, render
 
     for template in ("case_resolved", "delivery_rating_request"):
         params = SAMPLE_PARAMS[template]

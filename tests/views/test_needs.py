@@ -16,9 +16,9 @@ from portal.models import (
     Notification,
     Role,
 )
-from portal.services.cases import append_event
-from portal.services.directory import DOMAINS_BY_CODE
-from portal.services.needs import CaseNotOpenError, requestable_items, withdraw_case
+from portal.services.cases.cases import append_event
+from portal.services.cases.needs import CaseNotOpenError, requestable_items, withdraw_case
+from portal.services.plans.directory import DOMAINS_BY_CODE
 from tests.factories import (
     create_area,
     create_case,

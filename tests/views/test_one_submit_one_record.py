@@ -43,7 +43,7 @@ from portal.models import (
     User,
 )
 from portal.models.submission import FormSubmission
-from portal.services.survey_import import stored_file, template_header
+from portal.services.surveys.survey_import import stored_file, template_header
 from tests.case_factories import create_resolved_case
 from tests.factories import create_area, create_resident_user, create_user
 from tests.html import ClientRequest, error_summary

@@ -17,7 +17,8 @@ from portal.models import (
     Notification,
     Role,
 )
-from portal.services import api_keys, open311, staff_actions
+from portal.services.accounts import api_keys
+from portal.services.cases import open311, staff_actions
 from tests.case_factories import resolve
 from tests.factories import create_area, create_case, create_resident, create_user
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from portal.extensions import db
-from portal.services.phone_pin import PinCheck, check_pin
+from portal.services.accounts.phone_pin import PinCheck, check_pin
 from tests.factories import create_guardianship, create_resident, create_resident_user, create_user
 from tests.html import error_summary, field_error
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Case, CaseEvent, CaseType, ItemStatus, PlanPart, PlanStatus, Role
-from portal.services.plans import (
+from portal.services.plans.plans import (
     PlanNotAwaitingAgreementError,
     agree_to_plan,
     plan_changes,

@@ -21,8 +21,8 @@ from portal.models import (
     PlanStatus,
     Role,
 )
-from portal.services import plan_workflow
-from portal.services.plan_workflow import PlanAction, PlanActionRefused
+from portal.services.plans import plan_workflow
+from portal.services.plans.plan_workflow import PlanAction, PlanActionRefused
 from tests.factories import create_area, create_guardianship, create_resident_user, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item, need_item
 

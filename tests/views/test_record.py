@@ -14,8 +14,8 @@ from portal.models import (
     Role,
     User,
 )
-from portal.services.identifiers import check_character
-from portal.services.residents import register_resident
+from portal.services.people.identifiers import check_character
+from portal.services.people.residents import register_resident
 from tests.factories import create_area, create_guardianship, create_resident_user, create_user
 from tests.html import error_summary, field_error
 from tests.plan_factories import need_item

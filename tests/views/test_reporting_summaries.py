@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.jobs.summaries import refresh_summaries as refresh_job
 from portal.models import AreaLevel, AuditEvent, Case, CaseStatus, Role, SummaryState
-from portal.services import summaries
-from portal.services import supervision as supervision_service
-from portal.services.reference_data import seed_coverage_targets
+from portal.services.reference.reference_data import seed_coverage_targets
+from portal.services.reporting import summaries
+from portal.services.reporting import supervision as supervision_service
 from tests.dashboard_factories import make_case
 from tests.factories import create_area, create_resident, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item

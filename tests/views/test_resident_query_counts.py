@@ -35,7 +35,7 @@ from portal.models import (
     Satisfaction,
     User,
 )
-from portal.services.cases import append_event
+from portal.services.cases.cases import append_event
 from tests.factories import create_case, create_resident_user, create_user
 from tests.html import ClientRequest, _forget_cached_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item, need_item

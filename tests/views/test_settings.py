@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Channel, Role
-from portal.services.settings import ClockError, DisplayPrefs, parse_clock
+from portal.services.people.settings import ClockError, DisplayPrefs, parse_clock
 from tests.factories import (
     create_guardianship,
     create_resident,

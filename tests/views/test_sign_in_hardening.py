@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Role, SignInCode
-from portal.services.crypto import cipher
+from portal.services.people.crypto import cipher
 from tests.factories import PASSWORD, create_area, create_resident_user, create_user
 
 START = datetime(2026, 11, 24, 2, 0, 10, tzinfo=UTC)

@@ -286,8 +286,8 @@ def test_a_deactivated_account_loses_its_session_and_cannot_sign_in(
 
 
 def test_resetting_the_second_factor(client_request, areas, admin):
-    from portal.services import two_factor
-    from portal.services.crypto import cipher
+    from portal.services.accounts import two_factor
+    from portal.services.people.crypto import cipher
 
     user = create_user(Role.SUPERVISOR, area_id=areas["county"].id)
     two_factor.ensure_secret(db.session, user, encrypt=cipher().encrypt)

@@ -18,7 +18,7 @@ from portal.models import (
     Notification,
     Role,
 )
-from portal.services import staff_actions
+from portal.services.cases import staff_actions
 from tests.factories import (
     create_area,
     create_case,
@@ -479,8 +479,8 @@ def test_the_resident_reads_a_merge_and_an_escalation_well(client_request, world
 
 
 def test_system_events_and_uncertain_deadlines_are_said_in_words(client_request, world):
-    from portal.services.cases import append_event
-    from portal.services.escalation import DEADLINE_PASSED, escalate
+    from portal.services.cases.cases import append_event
+    from portal.services.cases.escalation import DEADLINE_PASSED, escalate
 
     case = world["case"]
     now = datetime.now(UTC)

@@ -8,7 +8,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AreaLevel, CaseType, Role
-from portal.services import staff_actions
+from portal.services.cases import staff_actions
 from tests.factories import create_area, create_case, create_resident, create_user
 
 NOW = datetime.now(UTC)

@@ -168,7 +168,7 @@ def test_precision_page_shows_the_score_by_area(client_request, world):
 
 
 def sample_item_id(sample: SupervisionSample) -> int:
-    from portal.services.supervision import current_items
+    from portal.services.reporting.supervision import current_items
 
     [item] = current_items(db.session, sample.resident_id)
     return item.id

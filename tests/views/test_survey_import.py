@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from rq import Queue
 from sqlalchemy import func, select
 
+from portal.clients.job_queue import QUEUE_IMPORTS
 from portal.extensions import db
-from portal.jobs.queue import QUEUE_IMPORTS
 from portal.models import (
     AreaLevel,
     AuditEvent,
@@ -26,8 +26,8 @@ from portal.models import (
     Resident,
     Role,
 )
-from portal.services.residents import find_by_id_number, register_resident
-from portal.services.survey_import import template_header
+from portal.services.people.residents import find_by_id_number, register_resident
+from portal.services.surveys.survey_import import template_header
 from tests.factories import create_area, create_user
 from tests.import_files import id_number, survey_row, to_csv, to_xlsx
 from tests.xlsx_raw import write_xlsx

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Role, User
-from portal.services import two_factor
-from portal.services.crypto import cipher
+from portal.services.accounts import two_factor
+from portal.services.people.crypto import cipher
 from tests.factories import PASSWORD, create_area, create_user
 from tests.html import error_summary, field_error
 
@@ -215,7 +215,7 @@ def test_a_deactivation_during_the_wait_ends_the_pending_sign_in(client_request,
 
 
 def test_sign_in_by_text_message_code_also_asks_for_the_app(client_request, travel):
-    from portal.services.sign_in import pending_token, send_code
+    from portal.services.accounts.sign_in import pending_token, send_code
 
     user, secret = _enrolled()
     db.session.commit()

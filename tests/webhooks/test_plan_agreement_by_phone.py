@@ -19,7 +19,7 @@ from portal.models import (
     Role,
     User,
 )
-from portal.services.messages import render
+from portal.services.outbound.messages import render
 from tests.factories import create_area, create_resident, create_resident_user
 from tests.plan_factories import create_plan, create_plan_item
 from tests.twilio_webhooks import signed_post

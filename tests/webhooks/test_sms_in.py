@@ -21,7 +21,7 @@ from portal.models import (
     Satisfaction,
     User,
 )
-from portal.services.staff_actions import resolve
+from portal.services.cases.staff_actions import resolve
 from tests.factories import (
     create_area,
     create_case,

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.jobs import periodic
 from portal.models import MessageChannel, Notification, NotificationStatus, ProviderReceipt, Role
 from portal.models.notification import CallBack
-from portal.services.receipts import UNMATCHED_AFTER, unmatched
+from portal.services.outbound.receipts import UNMATCHED_AFTER, unmatched
 from tests.factories import create_resident, create_user
 from tests.html import ClientRequest
 from tests.twilio_webhooks import signed_post

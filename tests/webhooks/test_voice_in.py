@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Case, CaseChannel, InboundMessage, PlanStatus, Resident
-from portal.services.phone_pin import set_pin
+from portal.services.accounts.phone_pin import set_pin
 from tests.factories import create_case, create_resident, create_resident_user
 from tests.plan_factories import create_plan
 from tests.twilio_webhooks import BASE, signed_post

@@ -21,7 +21,7 @@ from portal.models import (
     Rating,
     Resident,
 )
-from portal.services.messages import render
+from portal.services.outbound.messages import render
 from tests.case_factories import create_resolved_case
 from tests.factories import create_resident, create_resident_user
 from tests.plan_factories import create_delivered_plan

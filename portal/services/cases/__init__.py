@@ -1,0 +1,1 @@
+"""Cases (complaints, consultations, needs): filing, actions, escalation, the queue, the sweep."""

@@ -1,0 +1,1 @@
+"""Answers that come in: SMS replies and the phone line's keypad."""

@@ -1,0 +1,1 @@
+"""Messages out: notifications, fallbacks, texts, send pacing, receipts and call-backs."""

@@ -1,0 +1,1 @@
+"""Residents, guardians, identifiers, phones, institutions, settings, scopes, encryption."""

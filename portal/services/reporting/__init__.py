@@ -1,0 +1,1 @@
+"""Figures: dashboard, coverage, summaries, supervision, lists with capped counts."""

@@ -1,0 +1,1 @@
+"""Deadlines on the working-day calendar: policies, clocks, work days, the calendar."""

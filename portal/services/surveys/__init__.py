@@ -1,0 +1,1 @@
+"""The yearly needs survey (入户调研): forms, imports, exports."""
