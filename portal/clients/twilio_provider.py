@@ -28,7 +28,6 @@ import threading
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from xml.sax.saxutils import escape
 
 import requests
 import urllib3
@@ -39,6 +38,7 @@ from twilio.base.version import Version
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ReadTimeoutError
 
 from portal.clients.messaging import AmbiguousSend, Found, MessagingClient, ProviderError
@@ -171,18 +171,18 @@ class BaseUrlHttpClient(TwilioHttpClient):
 
 
 def twiml_say(text: str, language: str) -> str:
-    """TwiML that reads `text` slowly, pauses, and reads it once more (no keypad answers).
+    """TwiML that reads `text` slowly, pauses, and reads it once more (no keypad answers),
+    built by the SDK's `VoiceResponse` as the voice webhooks build theirs.
 
     Only for a call whose text is never stored (a sign-in code); every other call is driven by
     the voice webhooks (`portal.webhooks`), which take keypad answers.
     """
     lang, voice = VOICES.get(language, VOICES["zh_CN"])
-    say = (
-        f'<Say language="{lang}" voice="{voice}"><prosody rate="85%">{escape(text)}</prosody></Say>'
-    )
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><Response>{say}<Pause length="2"/>{say}</Response>'
-    )
+    response = VoiceResponse()
+    response.say(language=lang, voice=voice).prosody(text, rate="85%")
+    response.pause(length=2)
+    response.say(language=lang, voice=voice).prosody(text, rate="85%")
+    return str(response)
 
 
 class TwilioClient(MessagingClient):

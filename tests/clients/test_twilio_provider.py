@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import time_machine
@@ -219,6 +220,32 @@ def test_a_call_reads_the_message_slowly_twice_in_the_recipients_language(fake):
     assert form["MachineDetection"] == "DetectMessageEnd"
     _client(fake).place_call(TO, "Hello", "en")
     assert '<Say language="en-GB" voice="Polly.Amy">' in fake.requests[1]["form"]["Twiml"]
+
+
+def test_a_calls_twiml_is_said_twice_with_a_pause_and_the_text_escaped(fake):
+    text = 'Code 1 & 2 < 3 > 0 "quoted" ]]>'
+    _client(fake).place_call(TO, text, "en")
+    twiml = fake.requests[0]["form"]["Twiml"]
+    assert twiml.startswith('<?xml version="1.0" encoding="UTF-8"?><Response>')
+    assert "1 &amp; 2 &lt; 3 &gt; 0" in twiml
+    response = ElementTree.fromstring(twiml.encode())
+    assert response.tag == "Response" and not response.attrib
+    assert [child.tag for child in response] == ["Say", "Pause", "Say"]
+    first, pause, second = response
+    assert pause.attrib == {"length": "2"} and not list(pause)
+    for say in (first, second):
+        assert say.attrib == {"language": "en-GB", "voice": "Polly.Amy"}
+        [prosody] = say
+        assert prosody.tag == "prosody" and prosody.attrib == {"rate": "85%"}
+        assert prosody.text == text and not list(prosody)
+
+
+def test_a_call_in_an_unknown_language_is_read_in_mandarin(fake):
+    _client(fake).place_call(TO, "验证码 123456", "fr")
+    response = ElementTree.fromstring(fake.requests[0]["form"]["Twiml"].encode())
+    for say in response.iter("Say"):
+        assert say.attrib == {"language": "cmn-CN", "voice": "Polly.Zhiyu"}
+        assert say[0].text == "验证码 123456"
 
 
 def test_a_stored_message_is_called_through_the_voice_webhook(fake):
