@@ -2,8 +2,8 @@
 
 The page shows the version being worked on (or the one in force), the year's needs without an
 answer yet, and the workflow steps the signed-in role may take now. Every step goes through
-`portal.services.plans.plan_workflow`, which holds the rules; residents outside the user's area are
-404, like any record outside scope.
+`portal.services.plans.plan_workflow`, which follows `plan_rules`; residents outside the user's
+area are 404, like any record outside scope. `admin.plan_page` draws the page and its forms.
 """
 
 from __future__ import annotations
@@ -11,41 +11,45 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from admin import bp
-from admin.audit import record_read
 from admin.plan_forms import (
     ActionForm,
     DevelopmentForm,
-    ItemForm,
     PaperAgreementForm,
     ReturnForm,
 )
+from admin.plan_page import (
+    PlanItemForm,
+    StartForm,
+    extra_form,
+    need_form,
+    render_plan_page,
+    with_institutions,
+)
 from portal.auth import roles_required
 from portal.extensions import db
-from portal.form_tokens import Made, OneSubmitForm, made_before, submit_once
+from portal.form_tokens import Made, made_before, submit_once
 from portal.forms import whole_number
-from portal.models import Institution, NeedItem, NeedsAnswer, Plan, PlanItem, Resident
+from portal.models import NeedItem, NeedsAnswer, Plan, PlanItem, Resident
 from portal.models.submission import FormSubmission
-from portal.services.cases.needs import requestable_items
 from portal.services.plans import plan_workflow as workflow
-from portal.services.plans.plan_workflow import (
-    ANSWER_TARGET,
+from portal.services.plans.plan_lookup import (
+    needs_coverage,
+    resident_in_scope,
+)
+from portal.services.plans.plan_rules import (
+    APPROVERS,
     EDITORS,
     READERS,
-    PlanAction,
     PlanActionRefused,
     PlanInvalidError,
 )
-from portal.services.plans.plans import current_plan, items_by_part, plan_changes
-from portal.services.reference.labels import current_locale
 from portal.services.sla.sla import local_zone
 
 REFUSED = {
@@ -61,24 +65,12 @@ SUBMIT_PROBLEMS = {
 }
 
 
-class StartForm(OneSubmitForm):
-    """Start a draft (nothing to fill in): a double click starts one."""
-
-    submission_kind = "plan_start"
-
-
-class PlanItemForm(OneSubmitForm, ItemForm):
-    """An answer to a need, or an item without one: a double click adds one item."""
-
-    submission_kind = "plan_item"
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def _resident(resident_id: int) -> Resident:
-    resident = workflow.resident_in_scope(
+    resident = resident_in_scope(
         db.session, current_user, resident_id, _now().astimezone(local_zone()).date()
     )
     if resident is None:
@@ -105,91 +97,10 @@ def _refused(resident: Resident, error: PlanActionRefused) -> ResponseReturnValu
     return redirect(url_for("admin.resident_plan", resident_id=resident.id))
 
 
-def _need_form(answer_id: int) -> PlanItemForm:
-    form = PlanItemForm(prefix=f"need-{answer_id}")
-    del form.need_item  # the need says which catalogue item it is
-    return form
-
-
-def _extra_form() -> PlanItemForm:
-    form = PlanItemForm(prefix="extra")
-    locale = current_locale()
-    form.need_item.choices = [SelectChoice("", _("Choose a service"))] + [
-        SelectChoice(str(item.id), item.name(locale)) for item in requestable_items(db.session)
-    ]
-    return form
-
-
-def _institution_choices() -> list[SelectChoice]:
-    """The active institutions, read once for every item form on the page."""
-    locale = current_locale()
-    institutions = db.session.scalars(
-        select(Institution).where(Institution.active).order_by(Institution.id)
-    )
-    return [SelectChoice("", _("None"))] + [
-        SelectChoice(str(row.id), row.name(locale)) for row in institutions
-    ]
-
-
-def _with_institutions(
-    form: PlanItemForm, choices: list[SelectChoice] | None = None
-) -> PlanItemForm:
-    form.institution.choices = list(choices if choices is not None else _institution_choices())
-    return form
-
-
-def _page(resident: Resident, status: int = 200, **forms: Any) -> ResponseReturnValue:
-    """The page; `forms` replaces the blank form of the same name (one refused, with errors)."""
-    plan = workflow.pending_plan(db.session, resident.id) or current_plan(db.session, resident.id)
-    coverage = workflow.needs_coverage(db.session, plan) if plan else None
-    role = current_user.role
-    steps = workflow.allowed(role, plan.status) if plan else frozenset()
-    institutions = _institution_choices()
-    page_forms: dict[str, Any] = {
-        "extra": _with_institutions(_extra_form(), institutions),
-        "development": DevelopmentForm(
-            prefix="development", no_development_reason=plan.no_development_reason if plan else None
-        ),
-        "action": ActionForm(),
-        "start": StartForm(prefix="start"),
-        "paper": PaperAgreementForm(prefix="paper"),
-        "returned": ReturnForm(prefix="return"),
-    }
-    for answer in coverage.unanswered if coverage else []:
-        page_forms[f"need-{answer.id}"] = _with_institutions(_need_form(answer.id), institutions)
-    page_forms.update(forms)
-    can_start = role in EDITORS and (plan is None or PlanAction.REVISE in steps)
-    html = render_template(
-        "admin/plan.html",
-        title=_("Plan for %(name)s", name=resident.name),
-        resident=resident,
-        plan=plan,
-        parts=items_by_part(plan) if plan else {},
-        changes=plan_changes(plan.previous_version, plan) if plan else None,
-        coverage=coverage,
-        target=ANSWER_TARGET,
-        steps=steps,
-        next_steps=steps - {PlanAction.EDIT, PlanAction.REVISE},
-        can_start=can_start,
-        forms=page_forms,
-        failed=list(forms.values()),
-        form=next(iter(forms.values()), None),  # the layout's title says "Error:" with it
-        versions=workflow.versions(db.session, resident.id),
-        year=_now().astimezone(local_zone()).year,
-    )
-    # The audit row after the page is drawn: a commit expires every loaded row (the resident,
-    # the plan and its items), and the template would read each one again.
-    record_read(
-        "plan.view", resident.id, "plan" if plan else "resident", plan.id if plan else resident.id
-    )
-    db.session.commit()
-    return html, status
-
-
 @bp.get("/residents/<int:resident_id>/plan")
 @roles_required(*READERS)
 def resident_plan(resident_id: int) -> ResponseReturnValue:
-    return _page(_resident(resident_id))
+    return render_plan_page(_resident(resident_id))
 
 
 @bp.post("/residents/<int:resident_id>/plan/start")
@@ -198,7 +109,7 @@ def resident_plan_start(resident_id: int) -> ResponseReturnValue:
     resident = _resident(resident_id)
     form = StartForm(prefix="start")
     if not form.validate_on_submit():
-        return _page(resident, 400, start=form)
+        return render_plan_page(resident, 400, start=form)
     now = _now()
 
     def make() -> Made:
@@ -233,7 +144,7 @@ def _add(
     answer: NeedsAnswer | None,
 ) -> ResponseReturnValue:
     if not form.validate_on_submit():
-        return _page(resident, 400, **{name: form})
+        return render_plan_page(resident, 400, **{name: form})
     data = form.item_input(need_item_id=need_item_id, needs_answer_id=answer.id if answer else None)
     now = _now()
 
@@ -260,11 +171,11 @@ def _added(submission: FormSubmission) -> ResponseReturnValue:
 def resident_plan_answer(resident_id: int, plan_id: int, answer_id: int) -> ResponseReturnValue:
     resident = _resident(resident_id)
     plan = _plan(resident, plan_id)
-    form = _with_institutions(_need_form(answer_id))
+    form = with_institutions(need_form(answer_id))
     first = made_before(form)  # the need has its answer now: show it, rather than a 404
     if first is not None:
         return _added(first)
-    coverage = workflow.needs_coverage(db.session, plan)
+    coverage = needs_coverage(db.session, plan)
     answer = next((a for a in coverage.unanswered if a.id == answer_id), None)
     if answer is None:
         abort(404)
@@ -276,7 +187,7 @@ def resident_plan_answer(resident_id: int, plan_id: int, answer_id: int) -> Resp
 def resident_plan_add_item(resident_id: int, plan_id: int) -> ResponseReturnValue:
     resident = _resident(resident_id)
     plan = _plan(resident, plan_id)
-    form = _with_institutions(_extra_form())
+    form = with_institutions(extra_form())
     need_item_id = whole_number(form.need_item.data) or 0
     if db.session.get(NeedItem, need_item_id) is None:
         need_item_id = 0
@@ -309,7 +220,7 @@ def resident_plan_development(resident_id: int, plan_id: int) -> ResponseReturnV
     plan = _plan(resident, plan_id)
     form = DevelopmentForm(prefix="development")
     if not form.validate_on_submit():
-        return _page(resident, 400, development=form)
+        return render_plan_page(resident, 400, development=form)
     try:
         workflow.set_no_development_reason(
             db.session,
@@ -337,7 +248,7 @@ def resident_plan_submit(resident_id: int, plan_id: int) -> ResponseReturnValue:
         return _refused(resident, error)
     except PlanInvalidError as error:
         db.session.rollback()
-        return _page(resident, 400, **_submit_errors(error.problems))
+        return render_plan_page(resident, 400, **_submit_errors(error.problems))
     return _done(resident, _("The plan was sent to the resident for agreement."))
 
 
@@ -345,7 +256,7 @@ def _submit_errors(problems: list[str]) -> dict[str, Any]:
     """The forms to show a refused submission's problems on, next to what would fix them."""
     forms: dict[str, Any] = {}
     if "no_items" in problems:
-        extra = _with_institutions(_extra_form())
+        extra = with_institutions(extra_form())
         extra.need_item.errors = [SUBMIT_PROBLEMS["no_items"]]
         forms["extra"] = extra
     if "no_development_reason" in problems:
@@ -378,7 +289,7 @@ def resident_plan_paper(resident_id: int, plan_id: int) -> ResponseReturnValue:
     plan = _plan(resident, plan_id)
     form = PaperAgreementForm(prefix="paper")
     if not form.validate_on_submit():
-        return _page(resident, 400, paper=form)
+        return render_plan_page(resident, 400, paper=form)
     try:
         workflow.agree_in_person(
             db.session,
@@ -394,7 +305,7 @@ def resident_plan_paper(resident_id: int, plan_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/approve")
-@roles_required(*workflow.APPROVERS)
+@roles_required(*APPROVERS)
 def resident_plan_approve(resident_id: int, plan_id: int) -> ResponseReturnValue:
     resident = _resident(resident_id)
     plan = _plan(resident, plan_id)
@@ -408,13 +319,13 @@ def resident_plan_approve(resident_id: int, plan_id: int) -> ResponseReturnValue
 
 
 @bp.post("/residents/<int:resident_id>/plan/<int:plan_id>/return")
-@roles_required(*workflow.APPROVERS)
+@roles_required(*APPROVERS)
 def resident_plan_return(resident_id: int, plan_id: int) -> ResponseReturnValue:
     resident = _resident(resident_id)
     plan = _plan(resident, plan_id)
     form = ReturnForm(prefix="return")
     if not form.validate_on_submit():
-        return _page(resident, 400, returned=form)
+        return render_plan_page(resident, 400, returned=form)
     try:
         workflow.return_plan(
             db.session,

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from admin.deliveries import DeliveryForm, NotDeliveredForm
 from admin.imports import ApplyForm
-from admin.plans import PlanItemForm, StartForm
+from admin.plan_page import PlanItemForm, StartForm
 from admin.survey import SurveyForm
 from portal.form_tokens import OneSubmitForm, new_token
 from portal.views.cases import CaseForm, CaseRatingForm

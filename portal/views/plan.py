@@ -19,7 +19,7 @@ from portal.forms import BaseForm, MaxChars, PlainText, strip_text
 from portal.models import CaseType, Plan, Resident
 from portal.services.cases.cases import file_case
 from portal.services.cases.ratings import delivery_ratings, plan_rating
-from portal.services.plans.plan_workflow import plan_awaiting_agreement
+from portal.services.plans.plan_lookup import plan_awaiting_agreement
 from portal.services.plans.plans import (
     PlanNotAwaitingAgreementError,
     agree_to_plan,

@@ -27,7 +27,8 @@ from portal.models import (
 from portal.services.inbound.phone_ratings import PendingRating, pending_for, rate_by_phone
 from portal.services.outbound.call_backs import ASKED, request_call_back
 from portal.services.outbound.notifications import text_copy
-from portal.services.plans.plan_workflow import agree_from_phone, plan_awaiting_agreement
+from portal.services.plans.plan_lookup import plan_awaiting_agreement
+from portal.services.plans.plan_workflow import agree_from_phone
 from portal.webhooks import bp
 from portal.webhooks.speech import say, twiml
 

@@ -21,8 +21,8 @@ from portal.models import (
     PlanStatus,
     Role,
 )
-from portal.services.plans import plan_workflow
-from portal.services.plans.plan_workflow import PlanAction, PlanActionRefused
+from portal.services.plans import plan_lookup, plan_rules, plan_workflow
+from portal.services.plans.plan_rules import PlanAction, PlanActionRefused
 from tests.factories import create_area, create_guardianship, create_resident_user, create_user
 from tests.plan_factories import create_delivery, create_plan, create_plan_item, need_item
 
@@ -101,7 +101,7 @@ def answer_id(world, index: int) -> int:
 
 
 def plan_of(world) -> Plan:
-    plan = plan_workflow.pending_plan(db.session, world["resident"].id)
+    plan = plan_lookup.pending_plan(db.session, world["resident"].id)
     assert plan is not None
     db.session.refresh(plan)
     return plan
@@ -305,7 +305,7 @@ def test_a_change_to_an_active_plan_is_a_new_version_agreed_and_approved_again(
     assert f"Added: {extra.name_en}" in changes
     client_request.post(url(world, f"/{new.id}/submit"), {})
     # The resident (by SMS or the portal) is asked about the new version, not the one in force.
-    assert plan_workflow.plan_awaiting_agreement(db.session, resident.id).id == new.id
+    assert plan_lookup.plan_awaiting_agreement(db.session, resident.id).id == new.id
     client_request.post(url(world, f"/{new.id}/agree-in-person"), {"paper-witness": "王村长"})
     login(client_request, world, "county_staff")
     client_request.post(url(world, f"/{new.id}/approve"), {})
@@ -362,7 +362,7 @@ def test_who_may_take_each_step(client_request, world, step, who):
     tail = "/start" if plan is None else f"/{plan.id}/{step}"
     expected = 302 if who in allowed else 404
     client_request.post(url(world, tail), FORMS.get(step, {}), expected_status=expected)
-    after = plan_workflow.versions(db.session, resident.id)
+    after = plan_lookup.versions(db.session, resident.id)
     if who in allowed:
         assert after[0].status == AFTER[step]
     else:
@@ -413,16 +413,16 @@ def test_a_second_draft_is_refused_while_one_is_pending(client_request, world):
 
 
 def test_the_workflow_table(app):
-    assert plan_workflow.check(PlanAction.AGREE, Role.GUARDIAN, PlanStatus.AWAITING_AGREEMENT) == (
+    assert plan_rules.check(PlanAction.AGREE, Role.GUARDIAN, PlanStatus.AWAITING_AGREEMENT) == (
         PlanStatus.AWAITING_APPROVAL
     )
-    assert plan_workflow.check(PlanAction.AGREE, Role.RESIDENT, PlanStatus.AWAITING_AGREEMENT)
+    assert plan_rules.check(PlanAction.AGREE, Role.RESIDENT, PlanStatus.AWAITING_AGREEMENT)
     with pytest.raises(PlanActionRefused):
-        plan_workflow.check(PlanAction.APPROVE, Role.VILLAGE_WORKER, PlanStatus.AWAITING_APPROVAL)
+        plan_rules.check(PlanAction.APPROVE, Role.VILLAGE_WORKER, PlanStatus.AWAITING_APPROVAL)
     with pytest.raises(PlanActionRefused):
-        plan_workflow.check(PlanAction.AGREE, Role.VILLAGE_WORKER, PlanStatus.AWAITING_AGREEMENT)
+        plan_rules.check(PlanAction.AGREE, Role.VILLAGE_WORKER, PlanStatus.AWAITING_AGREEMENT)
     for role in (Role.SUPERVISOR, Role.INSTITUTION, Role.RESIDENT, Role.GUARDIAN):
-        assert plan_workflow.allowed(role, PlanStatus.DRAFT) == frozenset()
+        assert plan_rules.allowed(role, PlanStatus.DRAFT) == frozenset()
 
 
 def test_an_item_with_deliveries_cannot_be_removed(app, world):

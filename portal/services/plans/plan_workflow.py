@@ -1,209 +1,37 @@
-"""The plan (一人一策) from draft to active: the workflow table and the services that follow it.
+"""The plan (一人一策) from draft to active: the services that follow the workflow table.
 
-`RULES` is the one definition of who may move a plan from which state to which. Staff draft a
-year's plan from the resident's needs record (each need planned, referred or declined with a
-reason), submit it, the resident (or guardian) agrees — in the portal, by SMS, by a key on the
-call, or in person before a witness — and a township officer of the resident's township or
-above approves it. Changing an active plan starts a new version that goes through agreement
-and approval again; the version in force stays current until the new one is approved.
+`portal.services.plans.plan_rules.RULES` says who may move a plan from which state to which.
+Staff draft a year's plan from the resident's needs record (each need planned, referred or
+declined with a reason), submit it, the resident (or guardian) agrees — in the portal, by SMS,
+by a key on the call, or in person before a witness — and a township officer of the resident's
+township or above approves it. Changing an active plan starts a new version that goes through
+agreement and approval again; the version in force stays current until the new one is approved.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
 
-from portal.models import (
-    AuditEvent,
-    ItemStatus,
-    NeedsAnswer,
-    NeedsRecord,
-    Plan,
-    PlanItem,
-    PlanPart,
-    PlanStatus,
-    Resident,
-    Role,
-    User,
-)
+from portal.models import AuditEvent, ItemStatus, Plan, PlanItem, PlanPart, Resident, User
 from portal.models.base import AnySession
 from portal.services.accounts.phone_accounts import open_phone_account, phone_account
 from portal.services.outbound.notifications import notify_resident
-from portal.services.people.access import visible_resident_ids
-from portal.services.plans.plans import agree_to_plan
-
-DRAFT, AWAITING_AGREEMENT = PlanStatus.DRAFT, PlanStatus.AWAITING_AGREEMENT
-AWAITING_APPROVAL, ACTIVE, CLOSED = (
-    PlanStatus.AWAITING_APPROVAL,
-    PlanStatus.ACTIVE,
-    PlanStatus.CLOSED,
+from portal.services.plans.plan_lookup import pending_plan, plan_awaiting_agreement
+from portal.services.plans.plan_rules import (
+    ACTIVE,
+    CLOSED,
+    DRAFT,
+    EDITORS,
+    PlanAction,
+    PlanActionRefused,
+    PlanInvalidError,
+    check,
 )
-#: States of a version still on its way to approval (at most one per resident at a time).
-PENDING = (DRAFT, AWAITING_AGREEMENT, AWAITING_APPROVAL)
-#: Share of needs with an answer (planned, referred or declined) that a plan should reach.
-ANSWER_TARGET = 0.95
-
-#: Staff who write plans for residents in their area.
-EDITORS = frozenset({Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_STAFF, Role.ADMIN})
-#: The township (or above) approves; a village worker never approves their own plan.
-APPROVERS = frozenset({Role.TOWNSHIP_OFFICER, Role.COUNTY_STAFF, Role.ADMIN})
-RESIDENT_SIDE = frozenset({Role.RESIDENT, Role.GUARDIAN})
-#: Who may open a resident's plan page (supervisors check plans; they change nothing).
-READERS = EDITORS | {Role.SUPERVISOR}
-
-
-class PlanAction(enum.StrEnum):
-    EDIT = "edit"  # add or remove items, the no-development reason
-    SUBMIT = "submit"  # to the resident for agreement
-    WITHDRAW = "withdraw"  # back to draft before the resident agreed (they asked for changes)
-    AGREE = "agree"  # the resident or guardian: portal, SMS, voice key
-    AGREE_IN_PERSON = "agree_in_person"  # staff record a paper agreement and its witness
-    APPROVE = "approve"
-    RETURN = "return"  # sent back to draft by the township, with a reason
-    REVISE = "revise"  # start a new version of the plan in force
-
-
-@dataclass(frozen=True)
-class Rule:
-    """`action` is allowed in each key of `moves` and leaves the plan in its value."""
-
-    moves: MappingProxyType[PlanStatus, PlanStatus]
-    actors: frozenset[Role]
-
-
-def _rule(moves: dict[PlanStatus, PlanStatus], actors: frozenset[Role]) -> Rule:
-    return Rule(MappingProxyType(moves), actors)
-
-
-# action → {from: to}, who. Creating this year's first draft needs an editor and no pending
-# version (`start_draft`); REVISE leaves the plan in force active and makes a new draft version.
-RULES: dict[PlanAction, Rule] = {
-    PlanAction.EDIT: _rule({DRAFT: DRAFT}, EDITORS),
-    PlanAction.SUBMIT: _rule({DRAFT: AWAITING_AGREEMENT}, EDITORS),
-    PlanAction.WITHDRAW: _rule({AWAITING_AGREEMENT: DRAFT}, EDITORS),
-    PlanAction.AGREE: _rule({AWAITING_AGREEMENT: AWAITING_APPROVAL}, RESIDENT_SIDE),
-    PlanAction.AGREE_IN_PERSON: _rule({AWAITING_AGREEMENT: AWAITING_APPROVAL}, EDITORS),
-    PlanAction.APPROVE: _rule({AWAITING_APPROVAL: ACTIVE}, APPROVERS),
-    PlanAction.RETURN: _rule({AWAITING_APPROVAL: DRAFT}, APPROVERS),
-    PlanAction.REVISE: _rule({ACTIVE: ACTIVE}, EDITORS),
-}
-
-
-class PlanActionRefused(ValueError):
-    """The action is not allowed now; `code` says why (`not_allowed`, `pending_version`, ...)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class PlanInvalidError(ValueError):
-    """The plan cannot be submitted yet: `problems` are the codes of what is missing."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(", ".join(problems))
-        self.problems = problems
-
-
-def check(action: PlanAction, role: Role, status: PlanStatus) -> PlanStatus:
-    """The status after `action`, or PlanActionRefused("not_allowed")."""
-    rule = RULES[action]
-    if role not in rule.actors or status not in rule.moves:
-        raise PlanActionRefused("not_allowed")
-    return rule.moves[status]
-
-
-def allowed(role: Role, status: PlanStatus) -> frozenset[PlanAction]:
-    """Every action `role` may take on a plan in `status`."""
-    return frozenset(
-        action for action, rule in RULES.items() if status in rule.moves and role in rule.actors
-    )
-
-
-# --- Finding plans and needs ------------------------------------------------------------------
-
-
-def resident_in_scope(
-    session: AnySession, user: User, resident_id: int, today: date
-) -> Resident | None:
-    """The resident if `user` may see them (their area, or all for an administrator)."""
-    return session.scalar(
-        select(Resident).where(
-            Resident.id == resident_id,
-            Resident.id.in_(visible_resident_ids(session, user, today)),
-        )
-    )
-
-
-def versions(session: AnySession, resident_id: int) -> list[Plan]:
-    """All the resident's plans, newest year and version first."""
-    return list(
-        session.scalars(
-            select(Plan)
-            .where(Plan.resident_id == resident_id)
-            .order_by(Plan.year.desc(), Plan.version.desc())
-        )
-    )
-
-
-def pending_plan(session: AnySession, resident_id: int) -> Plan | None:
-    """The version on its way to approval (draft, awaiting agreement or approval), if any."""
-    return session.scalar(
-        select(Plan)
-        .where(Plan.resident_id == resident_id, Plan.status.in_(PENDING))
-        .order_by(Plan.id.desc())
-        .limit(1)
-    )
-
-
-def plan_awaiting_agreement(session: AnySession, resident_id: int) -> Plan | None:
-    """The version the resident is asked to agree to now (an SMS or call answers this one)."""
-    plan = pending_plan(session, resident_id)
-    return plan if plan is not None and plan.status == AWAITING_AGREEMENT else None
-
-
-def needs_record(session: AnySession, resident_id: int, year: int) -> NeedsRecord | None:
-    return session.scalar(
-        select(NeedsRecord).where(NeedsRecord.resident_id == resident_id, NeedsRecord.year == year)
-    )
-
-
-@dataclass(frozen=True)
-class NeedsCoverage:
-    """The year's needs and which have an answer in the plan, against `ANSWER_TARGET`."""
-
-    needed: list[NeedsAnswer]
-    unanswered: list[NeedsAnswer]
-
-    @property
-    def answered_count(self) -> int:
-        return len(self.needed) - len(self.unanswered)
-
-    @property
-    def share(self) -> float:
-        """Answered over needed; a year with no needs counts as fully answered."""
-        return self.answered_count / len(self.needed) if self.needed else 1.0
-
-    @property
-    def meets_target(self) -> bool:
-        return self.share >= ANSWER_TARGET
-
-
-def needs_coverage(session: AnySession, plan: Plan) -> NeedsCoverage:
-    """Needs from the plan year's needs record, and those no item of `plan` answers yet."""
-    record = needs_record(session, plan.resident_id, plan.year)
-    needed = [a for a in record.answers if a.needed] if record else []
-    needed.sort(key=lambda answer: answer.need_item_id)
-    answered = {item.needs_answer_id for item in plan.items}
-    return NeedsCoverage(needed, [a for a in needed if a.id not in answered])
-
-
-# --- Changing plans ---------------------------------------------------------------------------
+from portal.services.plans.plans import agree_to_plan
 
 
 def _audit(
@@ -281,7 +109,18 @@ def start_draft(
     )
     session.add(plan)
     session.flush()
-    for item in in_force.items if in_force else []:
+    if in_force is not None:
+        _copy_items(session, in_force, plan)
+    session.flush()
+    session.refresh(plan)
+    previous_id = in_force.id if in_force else None
+    _audit(session, plan, actor, "create", now, ip_address, previous_version_id=previous_id)
+    return plan
+
+
+def _copy_items(session: AnySession, source: Plan, plan: Plan) -> None:
+    """Copy every item of `source` (the version in force) into the new version `plan`."""
+    for item in source.items:
         session.add(
             PlanItem(
                 plan_id=plan.id,
@@ -297,11 +136,6 @@ def start_draft(
                 needs_answer_id=item.needs_answer_id,
             )
         )
-    session.flush()
-    session.refresh(plan)
-    previous_id = in_force.id if in_force else None
-    _audit(session, plan, actor, "create", now, ip_address, previous_version_id=previous_id)
-    return plan
 
 
 @dataclass(frozen=True)
