@@ -40,7 +40,7 @@ def test_production_starts_with_its_own_keys():
 
 # --- production secrets (#11, point 8) --------------------------------------------------
 
-#: Keys as the README says to make them; each passes every rule.
+#: Keys as docs/deploy.md#settings says to make them; each passes every rule.
 GOOD_SECRET = "q8JvX2mT0rLw5NcYb7EhUe3AsKd9GfPz1HiRoW4Vn6Mk"  # noqa: S105 - a test value
 GOOD_LOOKUP = "f3a91c07d25e48b6a0c9e1d74b3f8265c0e7a9d1b4f62833"
 GOOD_FERNET = "7x0uXvP4b0m2yWk3cJ9eLrT5nA8dQfGh1sZiVoB6-Hw="
@@ -77,7 +77,7 @@ def test_well_made_keys_pass_every_rule():
         ("1234" * 10, "too few different characters"),
         ("password1password1password1password1", "repeats"),
         ("0123456789abcdef0123456789abcdef", "repeats"),
-        ("WENXUDEMOWENXUDEMOWENXUDEMOWENXU", "published"),  # README's demo TOTP key
+        ("WENXUDEMOWENXUDEMOWENXUDEMOWENXU", "published"),  # the demo key (docs/development.md)
         # Flask's documentation prints this one as an example of `secrets.token_hex()`.
         ("192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf", "published"),
     ],

@@ -26,7 +26,7 @@ DEMO_PASSWORD = "wenxu-demo"  # noqa: S105 - published demo password, refused in
 #: staff, supervisor, administrator); `flask demo code` prints the current code.
 DEMO_TOTP_SECRET = "WENXUDEMOWENXUDEMOWENXUDEMOWENXU"  # noqa: S105 - published, refused in production
 
-#: (phone in E.164, role, what the account shows) for the README, the sign-in hint and tests.
+#: (phone in E.164, role, what the account shows) for docs/development.md, sign-in, tests.
 DEMO_ACCOUNTS: list[tuple[str, Role, str]] = [
     (
         "+8613800000001",
