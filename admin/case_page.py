@@ -36,12 +36,13 @@ from admin.case_forms import (
     ResumeForm,
     TransferForm,
 )
-from admin.timeline import STAFF_STATUSES, staff_timeline
+from admin.timeline import staff_timeline
 from portal.auth import staff_required
 from portal.extensions import db
 from portal.models import Case, CaseEvent, CaseStatus, SlaPolicy, User
 from portal.phones import mask_phone
 from portal.services.cases import staff_actions, workflow
+from portal.services.cases.event_wording import STAFF_STATUSES
 from portal.services.cases.workflow import Action, ActionRefused
 from portal.services.people.access import cases_for
 from portal.services.people.guardians import guardians_of
