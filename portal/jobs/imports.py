@@ -31,12 +31,12 @@ from portal.services.surveys.survey_import import (
     CHECKING,
     FAILED,
     CheckResult,
-    SurveyRow,
     check_batches,
     checked_file,
     finish_check,
     stored_file,
 )
+from portal.services.surveys.survey_rows import SurveyRow
 
 log = logging.getLogger(__name__)
 

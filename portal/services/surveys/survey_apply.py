@@ -28,7 +28,8 @@ from portal.models import (
 from portal.models.base import AnySession
 from portal.services.people.crypto import cipher
 from portal.services.people.residents import register_resident
-from portal.services.surveys.survey_import import APPLIED, FLAG_COLUMNS, SurveyRow
+from portal.services.surveys.survey_import import APPLIED
+from portal.services.surveys.survey_rows import FLAG_COLUMNS, SurveyRow
 
 
 def apply_rows(
@@ -69,6 +70,32 @@ def apply_rows(
     items = {code: item_id for code, item_id in session.execute(select(NeedItem.code, NeedItem.id))}
     # New residents first, each flushed alone; then every record of the batch in one flush
     # (interleaving them would flush the records row by row, many times slower).
+    created = _register_new(session, rows, lookups, residents, areas, today=today)
+    changed = 0
+    with session.no_autoflush:
+        for row, lookup in zip(rows, lookups, strict=True):
+            resident = residents[lookup]
+            row_changed = lookup in created or _update_resident(resident, row, areas[row.area_code])
+            row_changed |= _upsert_basic(session, basics.get(resident.id), resident, row, run.year)
+            wanted = {items[code]: needed for code, needed in row.needs.items()}
+            record = needs.get(resident.id)
+            if row_changed or _needs_differ(record, row, wanted):
+                _write_needs(session, record, resident, row, run, wanted)
+                changed += 1
+    session.flush()
+    return changed
+
+
+def _register_new(
+    session: AnySession,
+    rows: Sequence[SurveyRow],
+    lookups: list[str],
+    residents: dict[Any, Resident],
+    areas: dict[str, Area],
+    *,
+    today: date,
+) -> set[str]:
+    """Register the residents no one has yet (added to `residents`); their lookups."""
     created = set()
     for row, lookup in zip(rows, lookups, strict=True):
         if lookup not in residents:
@@ -83,19 +110,7 @@ def apply_rows(
                 today=today,
             )
             created.add(lookup)
-    changed = 0
-    with session.no_autoflush:
-        for row, lookup in zip(rows, lookups, strict=True):
-            resident = residents[lookup]
-            row_changed = lookup in created or _update_resident(resident, row, areas[row.area_code])
-            row_changed |= _upsert_basic(session, basics.get(resident.id), resident, row, run.year)
-            wanted = {items[code]: needed for code, needed in row.needs.items()}
-            record = needs.get(resident.id)
-            if row_changed or _needs_differ(record, row, wanted):
-                _write_needs(session, record, resident, row, run, wanted)
-                changed += 1
-    session.flush()
-    return changed
+    return created
 
 
 def _update_resident(resident: Resident, row: SurveyRow, area: Area) -> bool:

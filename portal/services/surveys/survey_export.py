@@ -26,7 +26,8 @@ from portal.models import (
 from portal.models.base import AnySession
 from portal.services.people.access import visible_resident_ids
 from portal.services.people.residents import reveal_id_number
-from portal.services.surveys.survey_import import FIXED_COLUMNS, FLAG_COLUMNS, template_header
+from portal.services.surveys.survey_import import FIXED_COLUMNS, template_header
+from portal.services.surveys.survey_rows import FLAG_COLUMNS
 
 AUDIT_ACTION = "survey.export"
 #: Residents read, written and audited together.

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import Select, false, select
 
-from portal.input_guard import control_characters
 from portal.models import (
     Area,
     AuditEvent,
@@ -34,11 +33,10 @@ from portal.models import (
     User,
 )
 from portal.models.base import AnySession
-from portal.phones import PhoneError, validate_phone
-from portal.services.people import identifiers
 from portal.services.people.access import area_prefix, areas_for
 from portal.services.people.crypto import cipher
 from portal.services.reference.area_tree import in_subtree
+from portal.services.surveys.survey_rows import FLAG_COLUMNS, SurveyRow, check_row, field_error
 
 #: The largest file accepted (bytes): well over a county's residents in CSV.
 MAX_BYTES = 20 * 1024 * 1024
@@ -47,7 +45,6 @@ BATCH = 500
 #: Errors kept on a run; a file with more gets one more entry saying how many were left out.
 MAX_ERRORS = 1000
 
-FLAG_COLUMNS = ("income_support", "employed", "medical_insurance", "pension_insurance")
 FIXED_COLUMNS = (
     "id_number",
     "name",
@@ -59,10 +56,6 @@ FIXED_COLUMNS = (
     "living_arrangement",
     *FLAG_COLUMNS,
 )
-LIVING_ARRANGEMENTS = ("with_family", "with_spouse", "alone", "institution")
-NAME_LIMIT = 100
-_YES = frozenset({"1", "是", "y", "yes", "true"})
-_NO = frozenset({"0", "否", "n", "no", "false"})
 
 # ImportRun.status values.
 CHECKING, CHECKED, REJECTED, APPLYING, APPLIED, FAILED = (
@@ -86,23 +79,6 @@ FILE_ERRORS = (
 )
 
 
-@dataclass(frozen=True)
-class SurveyRow:
-    """One checked row: the resident's details and both forms for the year."""
-
-    row: int
-    id_number: str
-    name: str
-    area_code: str
-    category: int
-    level: int | None
-    phone: str | None
-    visit_date: date
-    living_arrangement: str | None
-    flags: tuple[bool, ...]  # in FLAG_COLUMNS order
-    needs: dict[str, bool]  # need code -> needed; items left empty are not in it
-
-
 @dataclass
 class CheckResult:
     """What a pass over a file found: its errors (the first MAX_ERRORS listed, in row order,
@@ -121,14 +97,14 @@ class CheckResult:
 
     def refuse(self, code: str, **params: Any) -> None:
         """The file as a whole cannot be imported: this error replaces any found so far."""
-        self.errors = [_error(0, "", code, **params)]
+        self.errors = [field_error(0, "", code, **params)]
         self.error_count = 1
 
     def report(self) -> list[dict[str, Any]]:
         """The errors as a run keeps them: the listed ones, then how many were left out."""
         left_out = self.error_count - len(self.errors)
         if left_out > 0:
-            return [*self.errors, _error(0, "", "more_errors", count=left_out)]
+            return [*self.errors, field_error(0, "", "more_errors", count=left_out)]
         return list(self.errors)
 
 
@@ -149,10 +125,6 @@ def template_header(session: AnySession) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Checking (the dry run)
-
-
-def _error(row: int, column: str, code: str, **params: Any) -> dict[str, Any]:
-    return {"row": row, "field": column, "code": code, **params}
 
 
 def scope_prefix(session: AnySession, user: User) -> str | None:
@@ -188,10 +160,10 @@ def check_batches(
     missing = [column for column in expected if column not in header]
     unknown = [column for column in header if column not in expected]
     if missing:
-        result.add([_error(0, "", "missing_columns", columns=", ".join(missing))])
+        result.add([field_error(0, "", "missing_columns", columns=", ".join(missing))])
     if unknown:
         shown = ", ".join(column or '""' for column in unknown)
-        result.add([_error(0, "", "unknown_columns", columns=shown)])
+        result.add([field_error(0, "", "unknown_columns", columns=shown)])
     if missing or unknown:
         return
     checker = _Checker(session, user, header, expected[len(FIXED_COLUMNS) :], year, today)
@@ -239,14 +211,14 @@ class _Checker:
         width = len(self.header)
         for number, cells in batch:
             values = dict(zip(self.header, [*cells, *[""] * (width - len(cells))], strict=False))
-            row = _check_row(
+            row = check_row(
                 number, values, self.needs, year=self.year, today=self.today, errors=errors
             )
             if row is None:
                 continue
             if row.id_number in self.seen:
                 first_row = self.seen[row.id_number]
-                errors.append(_error(number, "id_number", "duplicate", first_row=first_row))
+                errors.append(field_error(number, "id_number", "duplicate", first_row=first_row))
                 continue
             self.seen[row.id_number] = number
             good.append(row)
@@ -274,9 +246,9 @@ class _Checker:
             where = self.areas[row.area_code]
             if where != "in":
                 code = "area_out_of_scope" if where == "out" else "unknown_area"
-                problems.append(_error(row.row, "area_code", code))
+                problems.append(field_error(row.row, "area_code", code))
             if lookups[row.row] in outside:
-                problems.append(_error(row.row, "id_number", "resident_out_of_scope"))
+                problems.append(field_error(row.row, "id_number", "resident_out_of_scope"))
             errors.extend(problems)
             if not problems:
                 kept.append(row)
@@ -294,108 +266,6 @@ class _Checker:
         known = set(self.session.scalars(select(Area.code).where(Area.code.in_(codes - inside))))
         for code in codes:
             self.areas[code] = "in" if code in inside else "out" if code in known else "unknown"
-
-
-def _check_row(
-    number: int,
-    values: dict[str, str],
-    needs: list[str],
-    *,
-    year: int,
-    today: date,
-    errors: list[dict[str, Any]],
-) -> SurveyRow | None:
-    """The row as a `SurveyRow`, or None after adding an error for each bad field."""
-    found: list[dict[str, Any]] = []
-
-    def bad(column: str, code: str, **params: Any) -> None:
-        found.append(_error(number, column, code, **params))
-
-    id_number = ""
-    try:
-        id_number = identifiers.validate_resident_id(values["id_number"], today=today).number
-    except identifiers.IdentifierError as error:
-        bad("id_number", "required" if not values["id_number"] else error.code)
-    name = values["name"]
-    if not name:
-        bad("name", "required")
-    elif len(name) > NAME_LIMIT:
-        bad("name", "name_too_long", limit=NAME_LIMIT)
-    elif control_characters(name):
-        bad("name", "control_characters")  # a NUL would fail the whole apply on PostgreSQL
-    area_code = values["area_code"]
-    if not (len(area_code) == 12 and area_code.isascii() and area_code.isdigit()):
-        bad("area_code", "area_format")
-    category = _number(values["category"], range(1, 8))
-    if category is None:
-        bad("category", "category")
-    level = _number(values["level"], range(1, 5)) if values["level"] else None
-    if values["level"] and level is None:
-        bad("level", "level")
-    phone = None
-    if values["phone"]:
-        try:
-            phone = validate_phone(values["phone"])
-        except PhoneError:
-            bad("phone", "phone")
-    visit_date = _visit_date(values["visit_date"], year, today, bad)
-    living = values["living_arrangement"] or None
-    if living is not None and living not in LIVING_ARRANGEMENTS:
-        bad("living_arrangement", "living_arrangement")
-    flags = tuple(_yes_no(values[column], column, bad) is True for column in FLAG_COLUMNS)
-    answers: dict[str, bool] = {}
-    for code in needs:
-        answer = _yes_no(values[code], code, bad)
-        if answer is not None:
-            answers[code] = answer
-    errors.extend(found)
-    if found or category is None or visit_date is None:
-        return None
-    return SurveyRow(
-        row=number,
-        id_number=id_number,
-        name=name,
-        area_code=area_code,
-        category=category,
-        level=level,
-        phone=phone,
-        visit_date=visit_date,
-        living_arrangement=living,
-        flags=flags,
-        needs=answers,
-    )
-
-
-def _number(text: str, allowed: range) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and int(text) in allowed else None
-
-
-def _visit_date(text: str, year: int, today: date, bad: Any) -> date | None:
-    if not text:
-        bad("visit_date", "required")
-        return None
-    try:
-        day = date.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        bad("visit_date", "date_format")
-        return None
-    if day > today:
-        bad("visit_date", "date_future")
-    elif day.year != year:
-        bad("visit_date", "date_year", year=year)
-    return day
-
-
-def _yes_no(text: str, column: str, bad: Any) -> bool | None:
-    """1/是 → True, 0/否 → False, empty → None (not asked); anything else is an error."""
-    value = text.lower()
-    if not value:
-        return None
-    if value in _YES:
-        return True
-    if value not in _NO:
-        bad(column, "yes_no")
-    return False
 
 
 # ---------------------------------------------------------------------------------------------
