@@ -24,8 +24,9 @@ from portal.input_guard import refuse_control_characters
 from portal.models import ApiKey, Case
 from portal.phones import PhoneError, validate_phone
 from portal.services.accounts import api_keys
-from portal.services.cases import open311
-from portal.services.cases.open311 import NewRequest, Open311Error, Query
+from portal.services.cases import open311, open311_filing
+from portal.services.cases.open311 import Open311Error, Query
+from portal.services.cases.open311_filing import NewRequest
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
@@ -168,12 +169,14 @@ def create_request() -> ResponseReturnValue:
     new = _new_request()
     now = datetime.now(UTC)
     try:
-        case, created = open311.create_request(db.session, key, new, now, request.remote_addr)
+        case, created = open311_filing.create_request(
+            db.session, key, new, now, request.remote_addr
+        )
         answer = _filed(case)
         db.session.commit()
     except IntegrityError:  # the same Idempotency-Key or external_id at once: the other won
         db.session.rollback()
-        earlier = open311.filed_before(db.session, key, new)
+        earlier = open311_filing.filed_before(db.session, key, new)
         if earlier is None:
             raise
         return jsonify([_filed(earlier)]), 200
@@ -184,7 +187,7 @@ def _filed(case: Case) -> dict[str, Any]:
     return {
         "service_request_id": case.reference,
         "token": case.open311_token,
-        "service_notice": open311.service_notice(case),
+        "service_notice": open311_filing.service_notice(case),
         "account_id": None,
     }
 
@@ -202,10 +205,13 @@ def _new_request() -> NewRequest:
     description = (form.get("description") or "").replace("\r\n", "\n").strip()
     if not description:
         raise Open311Error(400, _("description is required: what the resident asked for."))
-    if len(description) > open311.DESCRIPTION_LIMIT:
+    if len(description) > open311_filing.DESCRIPTION_LIMIT:
         raise Open311Error(
             400,
-            _("description may be at most %(limit)d characters.", limit=open311.DESCRIPTION_LIMIT),
+            _(
+                "description may be at most %(limit)d characters.",
+                limit=open311_filing.DESCRIPTION_LIMIT,
+            ),
         )
     external_id = (form.get("external_id") or "").strip() or None
     if external_id is not None and len(external_id) > 100:
@@ -225,12 +231,12 @@ def _idempotency_key() -> str | None:
     value = request.headers.get("Idempotency-Key")
     if value is None:
         return None
-    if not open311.IDEMPOTENCY_KEY.fullmatch(value.strip()):
+    if not open311_filing.IDEMPOTENCY_KEY.fullmatch(value.strip()):
         raise Open311Error(
             400,
             _(
                 "Idempotency-Key must be 1 to %(limit)d visible ASCII characters, without spaces.",
-                limit=open311.IDEMPOTENCY_KEY_LENGTH,
+                limit=open311_filing.IDEMPOTENCY_KEY_LENGTH,
             ),
         )
     return value.strip()
@@ -241,12 +247,12 @@ def _location() -> str:
     address = " ".join((request.form.get("address_string") or "").split())
     lat, long = (request.form.get(n, "").strip() for n in ("lat", "long"))
     if address:
-        if len(address) > open311.LOCATION_LIMIT:
+        if len(address) > open311_filing.LOCATION_LIMIT:
             raise Open311Error(
                 400,
                 _(
                     "address_string may be at most %(limit)d characters.",
-                    limit=open311.LOCATION_LIMIT,
+                    limit=open311_filing.LOCATION_LIMIT,
                 ),
             )
         return address

@@ -18,7 +18,7 @@ from portal.models import (
     Role,
 )
 from portal.services.accounts import api_keys
-from portal.services.cases import open311, staff_actions
+from portal.services.cases import open311, open311_filing, staff_actions
 from tests.case_factories import resolve
 from tests.factories import create_area, create_case, create_resident, create_user
 
@@ -484,13 +484,13 @@ def test_two_posts_racing_with_one_idempotency_key_make_one_case(client, world, 
     # The second request looked before the first one committed: it sees nothing, files, and
     # the unique token stops it; it answers with the first one's case.
     looked = []
-    earlier = open311.earlier_request
+    earlier = open311_filing.earlier_request
 
     def not_yet(session, key, client_key):
         looked.append(client_key)
         return None if len(looked) == 1 else earlier(session, key, client_key)
 
-    monkeypatch.setattr(open311, "earlier_request", not_yet)
+    monkeypatch.setattr(open311_filing, "earlier_request", not_yet)
     again = _post(client, world, "race-1")
     assert again.status_code == 200 and len(looked) == 2
     assert again.get_json() == first.get_json()
