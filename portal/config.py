@@ -64,6 +64,37 @@ class BaseConfig:
         self.REFERENCE_CHECK_SECONDS = float(env.get("REFERENCE_CHECK_SECONDS", "5"))
         self.FIELD_ENCRYPTION_KEY = env.get("FIELD_ENCRYPTION_KEY", "")
         self.LOOKUP_HASH_KEY = env.get("LOOKUP_HASH_KEY", "")
+        self._read_messaging(env)
+        self.TIMEZONE = env.get("WENXU_TIMEZONE", "Asia/Shanghai")
+        self.SLA_CLOSE_OF_BUSINESS = env.get("SLA_CLOSE_OF_BUSINESS", "17:30")
+        self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto/-Host are believed
+        # (portal/proxy.py): exactly as many as there are, or clients can forge their address.
+        self.TRUSTED_PROXY_COUNT = int(env.get("TRUSTED_PROXY_COUNT", "0"))
+        # Redis down: count in this process's memory (logged) rather than refuse sign-in; a
+        # quick timeout so a Redis that does not answer cannot hold a sign-in up.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_STORAGE_OPTIONS = (
+            {"socket_connect_timeout": 2, "socket_timeout": 2} if self.REDIS_URL else {}
+        )
+        # Signed-in sessions end after this long without a request (warning 2 minutes before).
+        self.PERMANENT_SESSION_LIFETIME = timedelta(
+            minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))
+        )
+        # Where checked import files wait to be applied (shared with the workers; emptied as
+        # each import is applied).
+        self.IMPORT_FOLDER = env.get("IMPORT_FOLDER") or str(instance / "imports")
+        # The most rows an import file may have after its header; larger files are refused.
+        self.IMPORT_ROW_CAP = int(env.get("IMPORT_ROW_CAP", "200000"))
+        # Households sampled per township per month by supervision (督查).
+        self.SUPERVISION_SAMPLE_SIZE = int(env.get("SUPERVISION_SAMPLE_SIZE", "30"))
+
+    def _read_messaging(self, env: Mapping[str, str]) -> None:
+        """Texts and calls: the provider, Twilio's account and pace, retries, the webhooks'
+        address, the voices, and when a message counts as stuck."""
         self.MESSAGING_PROVIDER = env.get("MESSAGING_PROVIDER", "console")
         self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", "")
         self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", "")
@@ -92,32 +123,6 @@ class BaseConfig:
         # The voices that read calls aloud (Twilio <Say> voice names), by language.
         self.TWILIO_VOICE_ZH = env.get("TWILIO_VOICE_ZH", "Polly.Zhiyu")
         self.TWILIO_VOICE_EN = env.get("TWILIO_VOICE_EN", "Polly.Amy")
-        self.TIMEZONE = env.get("WENXU_TIMEZONE", "Asia/Shanghai")
-        self.SLA_CLOSE_OF_BUSINESS = env.get("SLA_CLOSE_OF_BUSINESS", "17:30")
-        self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), False)
-        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
-        # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto/-Host are believed
-        # (portal/proxy.py): exactly as many as there are, or clients can forge their address.
-        self.TRUSTED_PROXY_COUNT = int(env.get("TRUSTED_PROXY_COUNT", "0"))
-        # Redis down: count in this process's memory (logged) rather than refuse sign-in; a
-        # quick timeout so a Redis that does not answer cannot hold a sign-in up.
-        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-        self.RATELIMIT_STORAGE_OPTIONS = (
-            {"socket_connect_timeout": 2, "socket_timeout": 2} if self.REDIS_URL else {}
-        )
-        # Signed-in sessions end after this long without a request (warning 2 minutes before).
-        self.PERMANENT_SESSION_LIFETIME = timedelta(
-            minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))
-        )
-        # Where checked import files wait to be applied (shared with the workers; emptied as
-        # each import is applied).
-        self.IMPORT_FOLDER = env.get("IMPORT_FOLDER") or str(instance / "imports")
-        # The most rows an import file may have after its header; larger files are refused.
-        self.IMPORT_ROW_CAP = int(env.get("IMPORT_ROW_CAP", "200000"))
-        # Households sampled per township per month by supervision (督查).
-        self.SUPERVISION_SAMPLE_SIZE = int(env.get("SUPERVISION_SAMPLE_SIZE", "30"))
         # Messages: a `created` one without a hold this old was never queued and is queued
         # again; a `sending` one this old lost its worker; /healthz/messages fails when a due
         # message has waited longer than MESSAGES_HEALTH_MAX_AGE_SECONDS.
