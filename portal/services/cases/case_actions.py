@@ -269,23 +269,45 @@ def rate(
         data={"level": level.value, "given_as": role.value},
     )
     if level is Satisfaction.DISSATISFIED:
-        if case.reopen_count == 0 and may_reopen:
-            _reopen(
-                session,
-                case,
-                actor=actor,
-                body=comment or None,
-                trigger=DISSATISFIED_RATING,
-                now=now,
-            )
-        else:
-            escalate(
-                session,
-                case,
-                actor=actor,
-                on_behalf_of=on_behalf,
-                reason=DISSATISFIED_TWICE if case.reopen_count else DISSATISFIED_LATE,
-                now=now,
-            )
+        _answer_dissatisfied(
+            session,
+            case,
+            actor=actor,
+            on_behalf_of=on_behalf,
+            comment=comment,
+            may_reopen=may_reopen,
+            now=now,
+        )
     session.flush()
     return rating
+
+
+def _answer_dissatisfied(
+    session: AnySession,
+    case: Case,
+    *,
+    actor: User,
+    on_behalf_of: Resident | None,
+    comment: str | None,
+    may_reopen: bool,
+    now: datetime,
+) -> None:
+    """Reopen the case the first time (重办); after that, or too late, escalate it instead."""
+    if case.reopen_count == 0 and may_reopen:
+        _reopen(
+            session,
+            case,
+            actor=actor,
+            body=comment or None,
+            trigger=DISSATISFIED_RATING,
+            now=now,
+        )
+    else:
+        escalate(
+            session,
+            case,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            reason=DISSATISFIED_TWICE if case.reopen_count else DISSATISFIED_LATE,
+            now=now,
+        )

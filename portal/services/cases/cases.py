@@ -89,20 +89,27 @@ def file_case(
         body=description,
         on_behalf_of=resident if filed_by and filed_by.resident_id != resident.id else None,
     )
+    _acknowledge(session, resident, case, deadlines.resolution.due_at, now)
+    return case
+
+
+def _acknowledge(
+    session: AnySession, resident: Resident, case: Case, due: datetime, now: datetime
+) -> None:
+    """Tell the resident the case was received: its reference and when the answer is due."""
     notify_resident(
         session,
         resident,
         template="case_ack",
         params={
-            "case_type": case_type.value,
+            "case_type": case.type.value,
             "reference": case.reference,
-            "due": local_text(deadlines.resolution.due_at),
+            "due": local_text(due),
         },
         dedupe_key=f"case_ack:{case.id}",
         now=now,
         case=case,
     )
-    return case
 
 
 def make_reference(case_id: int, now: datetime) -> str:

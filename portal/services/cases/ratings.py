@@ -127,28 +127,53 @@ def rate(
     session.flush()
     case = None
     if level == Satisfaction.DISSATISFIED and follow_up_case(session, rating) is None:
-        need_item: NeedItem | None = delivery.plan_item.need_item if delivery else None
-        case = file_case(
+        case = _open_follow_up(
             session,
+            rating,
             resident=resident,
-            filed_by=given_by,
-            case_type=CaseType.FOLLOW_UP,
+            given_by=given_by,
+            delivery=delivery,
             description=follow_up_description,
-            need_item=need_item,
             now=now,
             language=language,
         )
-        append_event(
-            session,
-            case,
-            EventKind.RATED,
-            now=now,
-            actor=given_by,
-            public=False,
-            on_behalf_of=resident if given_by.resident_id != resident.id else None,
-            data={"rating_id": rating.id},
-        )
     return rating, case
+
+
+def _open_follow_up(
+    session: AnySession,
+    rating: Rating,
+    *,
+    resident: Resident,
+    given_by: User,
+    delivery: Delivery | None,
+    description: str,
+    now: datetime,
+    language: str,
+) -> Case:
+    """File the follow-up case a "dissatisfied" rating opens, its event naming the rating."""
+    need_item: NeedItem | None = delivery.plan_item.need_item if delivery else None
+    case = file_case(
+        session,
+        resident=resident,
+        filed_by=given_by,
+        case_type=CaseType.FOLLOW_UP,
+        description=description,
+        need_item=need_item,
+        now=now,
+        language=language,
+    )
+    append_event(
+        session,
+        case,
+        EventKind.RATED,
+        now=now,
+        actor=given_by,
+        public=False,
+        on_behalf_of=resident if given_by.resident_id != resident.id else None,
+        data={"rating_id": rating.id},
+    )
+    return case
 
 
 def follow_up_case(session: AnySession, rating: Rating) -> Case | None:

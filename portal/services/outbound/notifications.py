@@ -103,19 +103,32 @@ def notify_resident(
         for ch in channels
     ]
     if override_quiet_hours_by is not None:
-        session.add(
-            AuditEvent(
-                actor_id=override_quiet_hours_by.id,
-                action="notification.override_quiet_hours",
-                resident_id=resident.id,
-                object_type="case" if case else "resident",
-                object_id=case.id if case else resident.id,
-                data={"template": template, "notifications": [row.id for row in rows]},
-                created_at=now,
-            )
-        )
-        session.flush()
+        _audit_override(session, override_quiet_hours_by, resident, case, template, rows, now)
     return rows
+
+
+def _audit_override(
+    session: AnySession,
+    by: User,
+    resident: Resident,
+    case: Case | None,
+    template: str,
+    rows: list[Notification],
+    now: datetime,
+) -> None:
+    """Record who sent these messages in the resident's quiet hours (an urgent case)."""
+    session.add(
+        AuditEvent(
+            actor_id=by.id,
+            action="notification.override_quiet_hours",
+            resident_id=resident.id,
+            object_type="case" if case else "resident",
+            object_id=case.id if case else resident.id,
+            data={"template": template, "notifications": [row.id for row in rows]},
+            created_at=now,
+        )
+    )
+    session.flush()
 
 
 def queue_message(session: AnySession, **columns: Any) -> Notification:
