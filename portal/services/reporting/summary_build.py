@@ -79,6 +79,18 @@ def build_cases(
         session.execute(
             delete(model).where(model.area_id.in_(ids), model.subtree.is_(False))  # type: ignore[attr-defined]
         )
+    groups = _count_cases(session, ids, now, zone)
+    _write_cases(session, groups)
+    after = _own_rows(session, ids)
+    return {
+        month for month in before.keys() | after.keys() if before.get(month) != after.get(month)
+    }
+
+
+def _count_cases(
+    session: AnySession, ids: list[int], now: datetime, zone: ZoneInfo
+) -> dict[tuple[int, date, str], _Counts]:
+    """The counts of the cases filed at `ids` and of their ratings, by area, month and type."""
     groups: dict[tuple[int, date, str], _Counts] = defaultdict(_Counts)
     rows = session.execute(
         select(
@@ -127,11 +139,7 @@ def build_cases(
         c = groups[(area_id, _month(created, zone), type_)]
         c.ratings += 1
         c.satisfied += level in SATISFIED_LEVELS
-    _write_cases(session, groups)
-    after = _own_rows(session, ids)
-    return {
-        month for month in before.keys() | after.keys() if before.get(month) != after.get(month)
-    }
+    return groups
 
 
 def _own_rows(session: AnySession, ids: list[int]) -> dict[date, set[tuple[Any, ...]]]:
@@ -295,20 +303,7 @@ def build_rounds(session: AnySession, round_ids: Iterable[int]) -> None:
         counts["samples"] += 1
         counts["checked"] += checked_at is not None
         counts["falsified"] += bool(falsified)
-    by_institution: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
-    for rid, institution_id, imprecise in session.execute(
-        select(
-            SupervisionSample.round_id, SupervisionItem.institution_id, SupervisionItem.imprecise
-        )
-        .join(SupervisionItem, SupervisionItem.sample_id == SupervisionSample.id)
-        .where(SupervisionSample.round_id.in_(ids))
-    ):
-        for counts in (
-            rounds[rid][2],
-            *([by_institution[(rid, institution_id)]] if institution_id is not None else []),
-        ):
-            counts["items_checked"] += 1
-            counts["items_imprecise"] += bool(imprecise)
+    by_institution = _count_items(session, ids, rounds)
     names = ("samples", "checked", "falsified", "items_checked", "items_imprecise")
     insert_rows(
         session,
@@ -333,3 +328,25 @@ def build_rounds(session: AnySession, round_ids: Iterable[int]) -> None:
                 for (rid, iid), c in by_institution.items()
             ],
         )
+
+
+def _count_items(
+    session: AnySession, ids: list[int], rounds: dict[int, tuple[int, date, Counter[str]]]
+) -> dict[tuple[int, int], Counter[str]]:
+    """Count the rounds' checked items into each round's counts (in `rounds`), and return the
+    same counts by (round, institution) for the items that name an institution."""
+    by_institution: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    for rid, institution_id, imprecise in session.execute(
+        select(
+            SupervisionSample.round_id, SupervisionItem.institution_id, SupervisionItem.imprecise
+        )
+        .join(SupervisionItem, SupervisionItem.sample_id == SupervisionSample.id)
+        .where(SupervisionSample.round_id.in_(ids))
+    ):
+        for counts in (
+            rounds[rid][2],
+            *([by_institution[(rid, institution_id)]] if institution_id is not None else []),
+        ):
+            counts["items_checked"] += 1
+            counts["items_imprecise"] += bool(imprecise)
+    return by_institution
