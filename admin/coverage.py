@@ -131,57 +131,74 @@ def coverage_report() -> ResponseReturnValue:
 
 def export_rows(table: str, figures: stats.Coverage, locale: str) -> list[list[object]]:
     """The header and rows of one table, as both exports write them."""
-
-    def pct(rate: float | None) -> float | str:
-        return round(rate * 100, 1) if rate is not None else ""
-
-    everywhere = _("All areas")
     if table == "coverage":
-        rows: list[list[object]] = [
-            [
-                _("Service"),
-                _("Area"),
-                _("Eligible residents"),
-                _("Covered"),
-                _("Coverage, per cent"),
-                _("Target, per cent"),
-            ]
-        ]
-        for t in figures.targets:
-            name = target_name(t.target, locale)
-            for area, share in [
-                (everywhere, t.total),
-                *((a.name(locale), s) for a, s in t.by_area),
-            ]:
-                rows.append(
-                    [
-                        name,
-                        area,
-                        share.whole,
-                        share.part,
-                        pct(share.rate),
-                        float(t.target.target_percent),
-                    ]
-                )
-        return rows
+        return _coverage_rows(figures, locale)
     if table == "correspondence":
-        total, by_area = figures.correspondence
-        rows = [
-            [
-                _("Area"),
-                _("Needs"),
-                _("Answered with a delivery"),
-                _("Answered, per cent"),
-                _("Target, per cent"),
-            ]
+        return _correspondence_rows(figures, locale)
+    return _satisfaction_rows(figures, locale)
+
+
+def _pct(rate: float | None) -> float | str:
+    return round(rate * 100, 1) if rate is not None else ""
+
+
+def _coverage_rows(figures: stats.Coverage, locale: str) -> list[list[object]]:
+    """Each service's coverage everywhere and by area, against its target."""
+    everywhere = _("All areas")
+    rows: list[list[object]] = [
+        [
+            _("Service"),
+            _("Area"),
+            _("Eligible residents"),
+            _("Covered"),
+            _("Coverage, per cent"),
+            _("Target, per cent"),
         ]
-        for area, share in [(everywhere, total), *((a.name(locale), s) for a, s in by_area)]:
+    ]
+    for t in figures.targets:
+        name = target_name(t.target, locale)
+        for area, share in [
+            (everywhere, t.total),
+            *((a.name(locale), s) for a, s in t.by_area),
+        ]:
             rows.append(
-                [area, share.whole, share.part, pct(share.rate), float(stats.CORRESPONDENCE_TARGET)]
+                [
+                    name,
+                    area,
+                    share.whole,
+                    share.part,
+                    _pct(share.rate),
+                    float(t.target.target_percent),
+                ]
             )
-        return rows
+    return rows
+
+
+def _correspondence_rows(figures: stats.Coverage, locale: str) -> list[list[object]]:
+    """Needs answered with a delivery, everywhere and by area."""
+    everywhere = _("All areas")
+    total, by_area = figures.correspondence
+    rows: list[list[object]] = [
+        [
+            _("Area"),
+            _("Needs"),
+            _("Answered with a delivery"),
+            _("Answered, per cent"),
+            _("Target, per cent"),
+        ]
+    ]
+    for area, share in [(everywhere, total), *((a.name(locale), s) for a, s in by_area)]:
+        rows.append(
+            [area, share.whole, share.part, _pct(share.rate), float(stats.CORRESPONDENCE_TARGET)]
+        )
+    return rows
+
+
+def _satisfaction_rows(figures: stats.Coverage, locale: str) -> list[list[object]]:
+    """The ratings by level, everywhere and by area."""
+    everywhere = _("All areas")
     ratings, by_area_ratings = figures.satisfaction
-    rows = [
+    rows: list[list[object]] = [
         [
             _("Area"),
             _("Satisfied"),
@@ -193,7 +210,7 @@ def export_rows(table: str, figures: stats.Coverage, locale: str) -> list[list[o
     ]
     for area, r in [(everywhere, ratings), *((a.name(locale), r) for a, r in by_area_ratings)]:
         rows.append(
-            [area, *(r.counts[level] for level in Satisfaction), r.total, pct(r.satisfied.rate)]
+            [area, *(r.counts[level] for level in Satisfaction), r.total, _pct(r.satisfied.rate)]
         )
     return rows
 
