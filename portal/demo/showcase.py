@@ -25,6 +25,7 @@ from portal.models import (
     Plan,
     PlanItem,
     PlanStatus,
+    Resident,
     Satisfaction,
 )
 
@@ -43,7 +44,13 @@ def create_showcase(ctx: DemoContext) -> list[Plan]:
 
 def _demo_resident(ctx: DemoContext) -> Plan:
     resident = ctx.named["demo"]
-    user = ctx.accounts[resident.id]
+    current = _demo_resident_plans(ctx, resident)
+    _demo_resident_cases(ctx, resident)
+    return current
+
+
+def _demo_resident_plans(ctx: DemoContext, resident: Resident) -> Plan:
+    """The demo resident's survey, last plan (closed) and its revision awaiting agreement."""
     survey(
         ctx,
         resident,
@@ -87,6 +94,12 @@ def _demo_resident(ctx: DemoContext) -> Plan:
             ("SOC.CARE_SUBSIDY", _TODO),
         ],
     )
+    return current
+
+
+def _demo_resident_cases(ctx: DemoContext, resident: Resident) -> None:
+    """The demo resident's cases, one in each state a resident sees."""
+    user = ctx.accounts[resident.id]
     county = ctx.staff["county"]
     demo_case(
         ctx,
@@ -139,7 +152,6 @@ def _demo_resident(ctx: DemoContext) -> Plan:
         filed_by=user,
         rating=Satisfaction.SATISFIED,
     )
-    return current
 
 
 def _dependent(ctx: DemoContext) -> Plan:
