@@ -41,7 +41,7 @@ from portal.auth import staff_required
 from portal.extensions import db
 from portal.models import Case, CaseEvent, CaseStatus, SlaPolicy, User
 from portal.phones import mask_phone
-from portal.services.cases import staff_actions, workflow
+from portal.services.cases import case_snapshot, staff_actions, workflow
 from portal.services.cases.event_wording import STAFF_STATUSES
 from portal.services.cases.workflow import Action, ActionRefused
 from portal.services.people.access import cases_for
@@ -327,7 +327,7 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
         return _render(found, now, refusal=str(REFUSALS["not_allowed"]), status=409)
     if not form.validate_on_submit() or not _find_merge_target(form, found, now):
         return _render(found, now, submitted=form, step=step, status=400)
-    before = staff_actions.snapshot(db.session, found)
+    before = case_snapshot.snapshot(db.session, found)
     try:
         event = step.run(found, form, now)
     except ActionRefused as error:
@@ -338,7 +338,7 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
     record_action(
         step.action.value,
         found,
-        changes=staff_actions.changes(before, staff_actions.snapshot(db.session, found)),
+        changes=case_snapshot.changes(before, case_snapshot.snapshot(db.session, found)),
         reason=getattr(getattr(form, "reason", None), "data", None),
         event_id=event.id if isinstance(event, CaseEvent) else None,
     )
