@@ -97,10 +97,6 @@ def redis_connection() -> Redis | None:
     return current_app.extensions.get("redis")
 
 
-def queue_mode() -> str:
-    return "inline" if redis_connection() is None else "rq"
-
-
 def get_queue(name: str) -> Queue:
     connection = redis_connection()
     if connection is None:

@@ -18,7 +18,7 @@ from portal.auth import resident_required
 from portal.extensions import db
 from portal.form_tokens import Made, OneSubmitForm, submit_once
 from portal.forms import BaseForm, MaxChars, PlainText, strip_text
-from portal.models import Case, CaseType, NeedItem
+from portal.models import Case, CaseType
 from portal.models.submission import FormSubmission
 from portal.services.cases.cases import file_case
 from portal.services.cases.needs import (
@@ -30,8 +30,7 @@ from portal.services.cases.needs import (
     withdraw_case,
 )
 from portal.services.people.access import cases_for
-from portal.services.plans.directory import DOMAINS_BY_CODE, group_by_domain
-from portal.services.reference.catalogue import CatalogueItem
+from portal.services.plans.directory import group_by_domain
 from portal.services.reference.labels import current_locale
 from portal.views.acting import acting_for
 from portal.views.timeout import restore_draft
@@ -69,11 +68,6 @@ class WithdrawForm(BaseForm):
         filters=[strip_text],
         validators=[Optional(), MaxChars(REASON_LIMIT), PlainText()],
     )
-
-
-def _domain_title(item: NeedItem | CatalogueItem, locale: str) -> str:
-    domain = DOMAINS_BY_CODE.get(item.domain)
-    return str(domain.title) if domain else item.domain_name(locale)
 
 
 def _item_choices(locale: str) -> list[SelectChoice]:
