@@ -189,3 +189,27 @@ def test_every_form_inherits_the_base_form_that_refuses_control_characters(app):
                     assert not bases & {"FlaskForm", "Form", "wtforms.Form"}, (
                         f"{path.relative_to(ROOT)}: {node.name} must inherit portal.forms.BaseForm"
                     )
+
+
+#: Issue #13: a module longer than this, or a function longer than that, is split along a seam.
+MODULE_MAX_LINES = 400
+FUNCTION_MAX_LINES = 60
+
+
+def test_modules_and_functions_stay_short():
+    """No module in portal/ or admin/ over 400 lines, no function over 60 (`def` to its last
+    line, decorators not counted); the message lists every offender."""
+    offenders = []
+    for package in ("portal", "admin"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            name = path.relative_to(ROOT).as_posix()
+            lines = len(source.splitlines())
+            if lines > MODULE_MAX_LINES:
+                offenders.append(f"{name}: {lines} lines")
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    length = (node.end_lineno or node.lineno) - node.lineno + 1
+                    if length > FUNCTION_MAX_LINES:
+                        offenders.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    assert not offenders, "\n".join(offenders)
