@@ -1,7 +1,7 @@
 """Who answers from a resident's phone: their account, a guardian's on a family phone, or a new one.
 
 A text or a key press carries only a phone number; ratings and plan agreements need the account
-that gives them (services/phone_ratings.py, services/plan_workflow.py).
+that gives them (services/inbound/phone_ratings.py, services/plans/plan_workflow.py).
 """
 
 from __future__ import annotations

@@ -118,16 +118,6 @@ def _small_area_scope(session: AnySession, user: User) -> bool:
     return len(tree.subtree_ids(user.area_id)) < SMALL_SCOPE_SHARE * len(tree.nodes)
 
 
-def can_act_for(session: AnySession, user: User, resident_id: int, today: date) -> bool:
-    """Whether `user` may act (not only look) for the resident: themselves or a guardian."""
-    if user.role == Role.RESIDENT:
-        return user.resident_id == resident_id
-    if user.role == Role.GUARDIAN:
-        ids = session.scalars(guarded_resident_ids(user, today)).all()
-        return resident_id in ids
-    return False
-
-
 def in_area(session: AnySession, area_id: int) -> ColumnElement[bool]:
     """A filter for cases inside the area's subtree (to narrow a `cases_for` select)."""
     return in_subtree(session, Case.area_id, area_id)

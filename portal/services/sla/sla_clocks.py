@@ -156,13 +156,6 @@ def auto_close_at(case: ClockedCase, zone: ZoneInfo) -> datetime | None:
     return datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
 
 
-def next_check(
-    case: ClockedCase, written: set[tuple[str, str]], counting: Counting
-) -> datetime | None:
-    """The earliest moment the sweep has something to do for `case`."""
-    return _next_check(case, timeline(case, counting), written, counting)
-
-
 def _next_check(
     case: ClockedCase, clocks: Timeline, written: set[tuple[str, str]], counting: Counting
 ) -> datetime | None:

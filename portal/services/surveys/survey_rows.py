@@ -13,9 +13,9 @@ from typing import Any
 from portal.input_guard import control_characters
 from portal.phones import PhoneError, validate_phone
 from portal.services.people import identifiers
+from portal.services.surveys.surveys import LIVING_ARRANGEMENTS
 
 FLAG_COLUMNS = ("income_support", "employed", "medical_insurance", "pension_insurance")
-LIVING_ARRANGEMENTS = ("with_family", "with_spouse", "alone", "institution")
 NAME_LIMIT = 100
 _YES = frozenset({"1", "是", "y", "yes", "true"})
 _NO = frozenset({"0", "否", "n", "no", "false"})
