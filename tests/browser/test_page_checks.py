@@ -35,6 +35,15 @@ from tests.browser.support import (
 )
 
 PageAs = Callable[..., Page]
+
+
+@pytest.fixture
+def page_as(reused_page_as: Callable[..., Page]) -> Callable[..., Page]:
+    """These tests only navigate, read, type and resize: their pages can be reused
+    (conftest.reused_page_as), which spares a browser window and renderer per test."""
+    return reused_page_as
+
+
 pages = pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
 locales = pytest.mark.parametrize("locale", list(LOCALES))
 viewports = pytest.mark.parametrize("viewport", ["mobile", "desktop"])
