@@ -13,13 +13,16 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.browser.support import ARGS, LOCALES, VIEWPORTS, NewContext, World, build_world
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 15_000
+#: Where a reused page waits between tests: a file without scripts, under the app's headers.
+RESET_URL = "/static/favicon.svg"
 
 
 @dataclass(frozen=True)
@@ -96,25 +99,11 @@ def new_context(
         login: str | None = None,
         size: dict[str, int] | None = None,
     ) -> BrowserContext:
-        key: ContextKey = (viewport, locale, tuple(sorted(size.items())) if size else None)
+        key = _key(viewport, locale, size)
         free = _context_pool.setdefault(key, [])
-        if free:
-            context = free.pop()
-        else:
-            options = dict(VIEWPORTS[viewport])
-            if size:
-                options["viewport"] = size
-            context = browser.new_context(
-                base_url=live_server.url, locale=LOCALES[locale], **options
-            )
-            context.set_default_timeout(TIMEOUT_MS)
+        context = free.pop() if free else _new_context(browser, live_server, key)
         taken.append((key, context))
-        cookies: list[dict[str, object]] = [
-            {"name": "wenxu_lang", "value": locale, "url": live_server.url}
-        ]
-        if login:
-            cookies.append(_session_cookie(app, login, live_server.url))
-        context.add_cookies(cookies)  # type: ignore[arg-type]
+        _sign_in(context, app, live_server, locale, login)
         return context
 
     yield make
@@ -124,6 +113,32 @@ def new_context(
         context.clear_cookies()
         context.clear_permissions()
         _context_pool[key].append(context)
+
+
+def _key(viewport: str, locale: str, size: dict[str, int] | None) -> ContextKey:
+    return (viewport, locale, tuple(sorted(size.items())) if size else None)
+
+
+def _new_context(browser: Browser, live_server: LiveServer, key: ContextKey) -> BrowserContext:
+    viewport, locale, size = key
+    options = dict(VIEWPORTS[viewport])
+    if size:
+        options["viewport"] = dict(size)
+    context = browser.new_context(base_url=live_server.url, locale=LOCALES[locale], **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def _sign_in(
+    context: BrowserContext, app: Flask, live_server: LiveServer, locale: str, login: str | None
+) -> None:
+    """The `wenxu_lang` cookie for `locale`, and a session cookie when `login` is given."""
+    cookies: list[dict[str, object]] = [
+        {"name": "wenxu_lang", "value": locale, "url": live_server.url}
+    ]
+    if login:
+        cookies.append(_session_cookie(app, login, live_server.url))
+    context.add_cookies(cookies)  # type: ignore[arg-type]
 
 
 def _session_cookie(app: Flask, login: str, url: str) -> dict[str, object]:
@@ -168,19 +183,85 @@ def fresh_world(app: Flask) -> World:
     return build_world(with_case=False)
 
 
+def _login(world: World, role: str) -> str | None:
+    """The `User.get_id()` of `role` in `world` (None for a visitor)."""
+    return {
+        "anonymous": None,
+        "resident": world.resident_login,
+        "guardian": world.guardian_login,
+        "staff": world.staff_login,
+        "admin": world.admin_login,
+    }[role]
+
+
 @pytest.fixture
 def page_as(new_context: NewContext, world: World) -> Callable[..., Page]:
-    """A page signed in as `role` (see support.ROLES) by session cookie."""
+    """A new page signed in as `role` (see support.ROLES) by session cookie."""
 
     def make(role: str, viewport: str = "mobile", locale: str = "zh_CN", **kw: object) -> Page:
-        logins = {
-            "anonymous": None,
-            "resident": world.resident_login,
-            "guardian": world.guardian_login,
-            "staff": world.staff_login,
-            "admin": world.admin_login,
-        }
-        login = logins[role]
+        login = _login(world, role)
         return new_context(viewport=viewport, locale=locale, login=login, **kw).new_page()
 
     return make
+
+
+PagePool = dict[ContextKey, list[Page]]
+
+
+@pytest.fixture(scope="session")
+def _page_pool(browser: Browser) -> Iterator[PagePool]:
+    """Pages kept open between tests, each alone in its context, by viewport, locale and size."""
+    pool: PagePool = {}
+    yield pool
+    for pages in pool.values():
+        for page in pages:
+            page.context.close()
+
+
+@pytest.fixture
+def reused_page_as(
+    browser: Browser, live_server: LiveServer, app: Flask, world: World, _page_pool: PagePool
+) -> Iterator[Callable[..., Page]]:
+    """Like `page_as`, but the page is an open one that earlier tests used, if there is one.
+
+    Each new page is a new browser window, with a new renderer process and the browser's own
+    toolbar page in another: more CPU than most of a page check. A page that goes on navigating
+    keeps its renderer, as long as it stays on pages whose Cross-Origin-Opener-Policy is the
+    same (a change moves it to a new renderer): the app's, which every response of it has,
+    static files included. What a test leaves behind is undone before the page is used again:
+    the page goes to a static file of the app (its document, and any timers of its scripts, are
+    gone), its viewport goes back to the context's, its context's cookies and permissions are
+    cleared. For
+    tests that add nothing else to the page: no init scripts, listeners, routes or media
+    emulation (those use `page_as`). A page that cannot be reset is closed instead.
+    """
+    taken: list[tuple[ContextKey, Page, ViewportSize | None]] = []
+
+    def make(
+        role: str,
+        viewport: str = "mobile",
+        locale: str = "zh_CN",
+        size: dict[str, int] | None = None,
+    ) -> Page:
+        key = _key(viewport, locale, size)
+        free = _page_pool.setdefault(key, [])
+        page = free.pop() if free else _new_context(browser, live_server, key).new_page()
+        taken.append((key, page, page.viewport_size))
+        _sign_in(page.context, app, live_server, locale, _login(world, role))
+        return page
+
+    yield make
+    for key, page, size in taken:
+        try:
+            page.goto(RESET_URL)
+            if size and page.viewport_size != size:
+                page.set_viewport_size(size)
+            page.context.clear_cookies()
+            page.context.clear_permissions()
+            reusable = page.context.pages == [page]
+        except PlaywrightError:
+            reusable = False
+        if reusable:
+            _page_pool[key].append(page)
+        else:
+            page.context.close()

@@ -36,6 +36,13 @@ PUBLIC_PAGES = [spec for spec in PAGES if spec.role in ("resident", "anonymous",
 SCROLL_WIDTH = "document.documentElement.scrollWidth"
 
 
+@pytest.fixture
+def page_as(reused_page_as: Callable[..., Page]) -> Callable[..., Page]:
+    """These tests only navigate, read, type and resize: their pages can be reused
+    (conftest.reused_page_as), which spares a browser window and renderer per test."""
+    return reused_page_as
+
+
 @pytest.mark.parametrize("locale", list(LOCALES))
 @pytest.mark.parametrize("spec", PUBLIC_PAGES, ids=[spec.name for spec in PUBLIC_PAGES])
 def test_page_at_320_px_has_no_axe_violations_and_reflows(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from tests.browser.planting import plant
 from tests.browser.support import (
@@ -35,6 +35,15 @@ from tests.browser.support import (
 )
 
 PageAs = Callable[..., Page]
+
+
+@pytest.fixture
+def page_as(reused_page_as: Callable[..., Page]) -> Callable[..., Page]:
+    """These tests only navigate, read, type and resize: their pages can be reused
+    (conftest.reused_page_as), which spares a browser window and renderer per test."""
+    return reused_page_as
+
+
 pages = pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
 locales = pytest.mark.parametrize("locale", list(LOCALES))
 viewports = pytest.mark.parametrize("viewport", ["mobile", "desktop"])
@@ -178,12 +187,23 @@ def test_page_checks(
 ) -> None:
     """Every page, locale and viewport: axe first, on the page as loaded (A11Y-37), then
     A11Y-01, -05, -19, -03, -22, -23, -17, -16 (in that order, since the later ones move focus,
-    resize or change the page). One page load serves all: browser contexts are the slow part."""
+    resize or change the page), then A11Y-29/30. One page load serves all.
+
+    A11Y-29/30 (the help link at the same index among focusable elements, the header
+    navigation reading the same, on every page of a role) compares the page with the role's
+    first page in PAGES, its reference, in the same viewport and locale: pages that each equal
+    the reference equal one another, whichever worker checks them. The values are read as
+    loaded, at the test's width and, for staff pages on a phone (checked here at 320 px), at
+    390 px too, the phone width the rest of the suite uses."""
     # Staff pages have no separate 320 px axe run (test_axe_large_text covers residents'):
     # their phone-sized run is at 320 px wide instead of 390.
     size = NARROW if viewport == "mobile" and spec.role in ("staff", "admin") else None
     page = page_as(spec.role, viewport=viewport, locale=locale, size=size)
     open_page(page, spec, world)
+    # A11Y-29/30 as loaded, before the checks below move focus, resize or change the page.
+    loaded, widths = page.viewport_size, _widths(viewport, size)
+    assert loaded
+    layout = _help_and_navigation(page, widths)
 
     with subtests.test("axe: no violations"):
         assert_no_axe_violations(page, f"{spec.name} [{locale}, {viewport}]")
@@ -210,11 +230,11 @@ def test_page_checks(
     with subtests.test("A11Y-17 reflow at 320×256: no sideways scroll, nothing clipped"):
         # Mobile: a small phone. Desktop: 1280 px at 400% zoom (A11Y-36 for the staff pages).
         # Data tables may scroll, inside their own focusable region.
-        size = page.viewport_size
+        before = page.viewport_size
         page.set_viewport_size({"width": 320, "height": 256})
         assert _problems(page, OVERFLOW) == []
-        assert size
-        page.set_viewport_size(size)
+        assert before
+        page.set_viewport_size(before)
 
     with subtests.test("A11Y-16 200% text: no sideways scroll, nothing clipped"):
         # On a 390 px phone, like every resident page (320 px is for reflow, A11Y-17, and axe:
@@ -232,6 +252,15 @@ def test_page_checks(
         )
         assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 36
         assert _problems(page, OVERFLOW) == []
+
+    reference = ROLE_REFERENCE[spec.role]
+    with subtests.test(f"A11Y-29, A11Y-30 help link and navigation as on {reference.name}"):
+        for width, (index, help_exists, _) in layout.items():
+            assert index >= 0, f"no help link at {width} px"
+            assert help_exists, f"#help missing at {width} px"
+        # Last: finding the reference (once per worker) opens the reference page in this tab.
+        expected = _reference_layout(page, reference, world, viewport, locale, widths, loaded)
+        assert layout == expected
 
 
 def _check_skip_link(page: Page) -> None:
@@ -285,30 +314,62 @@ def _check_tab_walk(page: Page) -> None:
     assert not invisible, f"no visible focus indicator on: {invisible}"
 
 
-# --- Checks with their own set-up: A11Y-29, A11Y-30 ------------------------------------------
+# --- A11Y-29, A11Y-30: the same on every page of a role ---------------------------------------
+
+#: The first page of each role in PAGES: the others must match it (A11Y-29, A11Y-30).
+ROLE_REFERENCE = {role: next(spec for spec in PAGES if spec.role == role) for role in ROLES}
+#: Where the help link is among the focusable elements, whether #help exists, the header nav.
+HELP_AND_NAVIGATION = f"""() => [
+  ({TABBABLES_JS})().findIndex((el) => el.getAttribute('href') === '#help'),
+  !!document.getElementById('help'),
+  document.querySelector('header nav').innerText.trim(),
+]"""
+Layout = dict[int, tuple[int, bool, str]]
+#: Reference layouts found by this worker, by role, viewport, locale and widths.
+_REFERENCES: dict[tuple[str, str, str, tuple[int, ...]], Layout] = {}
 
 
-@viewports
-@pytest.mark.parametrize("role", ROLES)
-def test_help_link_and_navigation_are_the_same_on_every_page(
-    page_as: PageAs, world: World, role: str, viewport: str
-) -> None:
-    """A11Y-29: the help link is at the same index among focusable elements on every page of a
-    role. A11Y-30: the header navigation reads the same on each of those pages. In the default
-    language only: the order is the templates', the same in both (which test_page_checks runs)."""
-    page = page_as(role, viewport=viewport, locale="zh_CN")
-    found: dict[str, tuple[int, str]] = {}
-    for spec in (spec for spec in PAGES if spec.role == role):
-        open_page(page, spec, world)
-        index = page.evaluate(
-            f"""() => ({TABBABLES_JS})().findIndex((el) => el.getAttribute('href') === '#help')"""
-        )
-        nav = page.evaluate("document.querySelector('header nav').innerText.trim()")
-        assert index >= 0, f"{spec.name}: no help link"
-        assert page.evaluate("!!document.getElementById('help')"), f"{spec.name}: #help missing"
-        found[spec.name] = (index, nav)
-    assert len({index for index, _ in found.values()}) == 1, f"help link index differs: {found}"
-    assert len({nav for _, nav in found.values()}) == 1, f"navigation differs: {found}"
+def _widths(viewport: str, size: dict[str, int] | None) -> tuple[int, ...]:
+    """The widths A11Y-29/30 are read at: the test's own, and 390 px for a 320 px phone."""
+    own = (size or VIEWPORTS[viewport]["viewport"])["width"]
+    phone = VIEWPORTS["mobile"]["viewport"]["width"]
+    return (own, phone) if viewport == "mobile" and own != phone else (own,)
+
+
+def _help_and_navigation(page: Page, widths: tuple[int, ...]) -> Layout:
+    """HELP_AND_NAVIGATION at each width (a phone's height), the page's size restored after."""
+    size = page.viewport_size
+    assert size
+    found: Layout = {}
+    for width in widths:
+        if width != size["width"]:
+            page.set_viewport_size(
+                {"width": width, "height": VIEWPORTS["mobile"]["viewport"]["height"]}
+            )
+        index, help_exists, nav = page.evaluate(HELP_AND_NAVIGATION)
+        found[width] = (index, help_exists, nav)
+    if page.viewport_size != size:
+        page.set_viewport_size(size)
+    return found
+
+
+def _reference_layout(
+    page: Page,
+    reference: PageSpec,
+    world: World,
+    viewport: str,
+    locale: str,
+    widths: tuple[int, ...],
+    loaded: ViewportSize,
+) -> Layout:
+    """The reference page's layout in this viewport and locale, opened in `page` the first time
+    at the size the test's page was loaded at (the checks since may have resized it)."""
+    key = (reference.role, viewport, locale, widths)
+    if key not in _REFERENCES:
+        page.set_viewport_size(loaded)
+        open_page(page, reference, world)
+        _REFERENCES[key] = _help_and_navigation(page, widths)
+    return _REFERENCES[key]
 
 
 # --- A11Y-09 -------------------------------------------------------------------------------
