@@ -42,6 +42,7 @@ from portal.extensions import db
 from portal.models import Case, CaseEvent, CaseStatus, SlaPolicy, User
 from portal.phones import mask_phone
 from portal.services.cases import case_snapshot, staff_actions, workflow
+from portal.services.cases.escalation import above_the_officer
 from portal.services.cases.event_wording import STAFF_STATUSES
 from portal.services.cases.workflow import Action, ActionRefused
 from portal.services.people.access import cases_for
@@ -251,6 +252,11 @@ def _status_line(case: Case, now: datetime) -> list[tuple[str, str]]:
     return tags
 
 
+def _escalates_to(case: Case, locale: str) -> str:
+    """The area this user's escalation would reach (above their own level), by name."""
+    return above_the_officer(db.session, case, current_user).name(locale)
+
+
 def _render(
     case: Case,
     now: datetime,
@@ -298,6 +304,7 @@ def _render(
         guardians=guardians,
         assignee=assignee,
         extensions_allowed=_extensions_allowed(case),
+        escalate_to=_escalates_to(case, locale) if "escalate" in forms else None,
         entries=staff_timeline(case),
         forms=forms,
         slugs={s.action.value: s.slug for s in STEPS.values()},

@@ -22,6 +22,7 @@ TEMPLATE_NAMES = {
     "case_paused": _l("Paused, waiting for the resident"),
     "case_resumed": _l("Work started again"),
     "case_extended": _l("Deadline extended"),
+    "case_urgent": _l("Marked urgent, with the new date"),
     "case_resolved": _l("Resolved, with a rating request"),
     "case_merged": _l("Joined with another request"),
     "plan_awaiting_agreement": _l("Plan awaiting agreement"),

@@ -229,7 +229,7 @@ ACTIONS = [
         lambda w: {"mark-urgent-reason": "老人独居"},
         None,
         lambda w, c: c.urgent and _events(c, EventKind.MARKED_URGENT),
-        None,
+        "case_urgent",
     ),
     (
         "merge",
@@ -545,3 +545,43 @@ def test_a_reply_without_send_now_keeps_to_quiet_hours(client_request, world):
     ).all()
     assert replies and not any(row.override_quiet_hours for row in replies)
     assert _audits("notification.override_quiet_hours") == []
+
+
+def test_a_township_officer_escalates_a_village_case_to_the_county_not_to_himself(
+    client_request, world
+):
+    """#14: the escalation goes above the escalating officer's own level, and the form says
+    where. Before, a township officer's first click escalated a village case to his own
+    township: he was the one told."""
+    county_staff = create_user(Role.COUNTY_STAFF, area_id=world["county"].id, name="赵县干")
+    db.session.commit()
+    case = world["case"]
+    client_request.login(world["worker"])
+    client_request.set_locale("en")
+    assert "Escalate to Test town" in client_request.get(f"/admin/cases/{case.id}").get_text()
+    client_request.login(world["officer"])
+    client_request.set_locale("en")
+    assert "Escalate to Test county" in client_request.get(f"/admin/cases/{case.id}").get_text()
+    client_request.post(f"/admin/cases/{case.id}/escalate", {"escalate-reason": "需要县里协调"})
+    (event,) = _events(case, EventKind.ESCALATED)
+    assert event.data["to_area"] == world["county"].code
+    told = db.session.scalars(
+        select(Notification.user_id).where(Notification.template == "staff_escalated")
+    ).all()
+    assert told == [county_staff.id]
+
+
+def test_marking_a_case_urgent_tells_the_resident_the_new_date(client_request, world):
+    """#14: "mark urgent" shortened the deadline without a word to the resident."""
+    from portal.services.sla.sla import local_text
+
+    case = world["case"]
+    before = case.resolve_due_at
+    client_request.login(world["worker"])
+    client_request.post(f"/admin/cases/{case.id}/mark-urgent", {"mark-urgent-reason": "老人独居"})
+    case = _reload(case)
+    assert case.resolve_due_at < before
+    (message,) = _messages(case, "case_urgent")
+    assert message.resident_id == world["resident"].id
+    assert message.params["due"] == local_text(case.resolve_due_at)
+    assert case.reference in message.params["reference"]

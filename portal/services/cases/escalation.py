@@ -14,6 +14,7 @@ from portal.models.base import AnySession
 from portal.services.cases import workflow
 from portal.services.cases.cases import append_event
 from portal.services.cases.staff_notices import escalation_contacts, notify_staff
+from portal.services.reference.area_tree import area_tree
 from portal.services.sla.sla import Counting
 from portal.services.sla.sla_clocks import SweptCase
 
@@ -32,6 +33,20 @@ def area_above(session: AnySession, area: Area, steps: int = 1) -> Area:
             break
         area = parent
     return area
+
+
+def above_the_officer(session: AnySession, case: Case, officer: User) -> Area:
+    """Where a staff member's escalation goes: a level above where the case sits, and above
+    the officer's own level when they sit higher (a township officer's escalation of a village
+    case reaches the county, not their own township)."""
+    current = case.escalated_to_area or session.get(Area, case.area_id)
+    assert current is not None
+    start = current
+    if officer.area_id is not None:
+        tree = area_tree(session)
+        if len(tree.chain(officer.area_id)) < len(tree.chain(current.id)):
+            start = session.get(Area, officer.area_id) or current
+    return area_above(session, start)
 
 
 def chains_above(

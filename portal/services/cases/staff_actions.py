@@ -27,7 +27,7 @@ from portal.models import (
 from portal.models.base import AnySession
 from portal.services.cases import workflow
 from portal.services.cases.cases import append_event
-from portal.services.cases.escalation import BY_STAFF, escalate
+from portal.services.cases.escalation import BY_STAFF, above_the_officer, escalate
 from portal.services.cases.staff_notices import AREA_HANDLERS
 from portal.services.cases.workflow import Action, ActionRefused
 from portal.services.outbound.notifications import notify_resident
@@ -305,13 +305,17 @@ def extend(
 def escalate_by_staff(
     session: AnySession, case: Case, *, actor: User, reason: str, now: datetime
 ) -> CaseEvent:
-    return escalate(session, case, actor=actor, reason=BY_STAFF, body=reason, now=now)
+    to_area = above_the_officer(session, case, actor)
+    return escalate(
+        session, case, actor=actor, reason=BY_STAFF, body=reason, now=now, to_area=to_area
+    )
 
 
 def mark_urgent(
     session: AnySession, case: Case, *, actor: User, reason: str, now: datetime
 ) -> CaseEvent:
-    """Flag the case urgent: its deadlines tighten to the urgent policy's when that is sooner."""
+    """Flag the case urgent: its deadlines tighten to the urgent policy's when that is sooner,
+    and the resident is told the date their answer is now due."""
     _move(case, Action.MARK_URGENT, actor)
     if case.urgent:
         raise ActionRefused("already_urgent")
@@ -325,6 +329,10 @@ def mark_urgent(
         session, case, EventKind.MARKED_URGENT, now=now, actor=actor, body=reason, public=False
     )
     reschedule(session, case)
+    if case.resolve_due_at is not None:
+        _tell_resident(
+            session, case, "case_urgent", event, now, due=local_text(case.resolve_due_at)
+        )
     return event
 
 

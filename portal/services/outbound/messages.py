@@ -31,6 +31,7 @@ TEMPLATES = {
     "case_extended": _l(
         "Wenxu: the answer to %(reference)s will take longer: %(text)s New date: %(due)s."
     ),
+    "case_urgent": _l("Wenxu: %(reference)s is now urgent. We will answer by %(due)s."),
     "case_resolved": _l(
         "Wenxu: %(reference)s is resolved: %(text)s How satisfied are you? "
         "Reply 1 satisfied, 2 basically satisfied, 3 dissatisfied."
@@ -90,6 +91,7 @@ SAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "text": "需要县里批复。",
         "due": "2026-12-29 17:30",
     },
+    "case_urgent": {"reference": "261100042", "due": "2026-12-08 17:30"},
     "case_resolved": {"reference": "261100042", "text": "盲道上的车辆已清走。"},
     "case_merged": {"reference": "261100043", "other": "261100042"},
     "plan_awaiting_agreement": {"year": "2026"},
